@@ -1,0 +1,164 @@
+{{/* Labels of every object; .root is the top context, .component and .group optional. */}}
+{{- define "airkube.labels" -}}
+{{ include "airkube.selector" . }}
+app.kubernetes.io/managed-by: Helm
+app.kubernetes.io/version: {{ .root.Values.release.airflowVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
+{{- with .root.Values.labels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels: stable for the life of a workload (selectors are immutable). */}}
+{{- define "airkube.selector" -}}
+app.kubernetes.io/name: airflow
+app.kubernetes.io/instance: {{ .root.Values.release.name }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- with .group }}
+airkube.dev/task-group: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/* Refuses a release name or namespace other than the one the values were made for. */}}
+{{- define "airkube.guard" -}}
+{{- $r := .Values.release -}}
+{{- if ne .Release.Name $r.name -}}
+{{- fail (printf "these values were rendered by airkube for release %q: install with `helm upgrade --install %s <chart> --namespace %s`" $r.name $r.name $r.namespace) -}}
+{{- end -}}
+{{- if ne .Release.Namespace $r.namespace -}}
+{{- fail (printf "these values were rendered by airkube for namespace %q, not %q: add --namespace %s" $r.namespace .Release.Namespace $r.namespace) -}}
+{{- end -}}
+{{- end }}
+
+{{/* An Airflow container: shared env and mounts, then the workload's own. */}}
+{{- define "airkube.container" -}}
+{{- $a := .root.Values.airflow -}}
+{{- $w := .w -}}
+- name: {{ .name }}
+  image: {{ $w.image }}
+  imagePullPolicy: {{ $a.imagePullPolicy }}
+  {{- with .args }}
+  args: {{ toJson . }}
+  {{- end }}
+  env: {{ toYaml (concat $a.env ($w.env | default list)) | nindent 4 }}
+  {{- if .main }}
+  {{- with $w.ports }}
+  ports: {{ toYaml . | nindent 4 }}
+  {{- end }}
+  {{- range $p := list "startupProbe" "livenessProbe" "readinessProbe" }}
+  {{- with index $w $p }}
+  {{ $p }}: {{ toYaml . | nindent 4 }}
+  {{- end }}
+  {{- end }}
+  {{- end }}
+  resources: {{ toYaml $w.resources | nindent 4 }}
+  securityContext: {{ toYaml $a.securityContext | nindent 4 }}
+  volumeMounts: {{ toYaml (concat $a.volumeMounts ($w.volumeMounts | default list)) | nindent 4 }}
+{{- end }}
+
+{{/* A helper container of the Airflow pods (git-sync), with the restricted context. */}}
+{{- define "airkube.sidecars" -}}
+{{- $a := .root.Values.airflow -}}
+{{- range $c := .containers }}
+- {{ toYaml (merge (dict "securityContext" $a.securityContext "imagePullPolicy" $a.imagePullPolicy) $c) | nindent 2 | trim }}
+{{- end }}
+{{- end }}
+
+{{/* The pod spec of a Deployment: .w is a workload. */}}
+{{- define "airkube.podSpec" -}}
+{{- $a := .root.Values.airflow -}}
+{{- $w := .w -}}
+serviceAccountName: {{ $w.serviceAccount }}
+automountServiceAccountToken: {{ $w.automountServiceAccountToken }}
+{{- if $w.airflow }}
+securityContext: {{ toYaml $a.podSecurityContext | nindent 2 }}
+{{- with $a.imagePullSecrets }}
+imagePullSecrets: {{ toYaml . | nindent 2 }}
+{{- end }}
+{{- if or $a.initContainers $w.waitForMigrations }}
+initContainers:
+{{- include "airkube.sidecars" (dict "root" .root "containers" $a.initContainers) | nindent 2 }}
+{{- if $w.waitForMigrations }}
+{{- include "airkube.container" (dict "root" .root "w" (omit $w "volumeMounts") "name" "wait-for-migrations" "args" (list "airflow" "db" "check-migrations" "--migration-wait-timeout=600")) | nindent 2 }}
+{{- end }}
+{{- end }}
+containers:
+{{- include "airkube.container" (dict "root" .root "w" $w "name" $w.component "args" $w.args "main" true) | nindent 2 }}
+{{- include "airkube.sidecars" (dict "root" .root "containers" $a.sidecars) | nindent 2 }}
+volumes: {{ toYaml (concat $a.volumes ($w.volumes | default list)) | nindent 2 }}
+{{- else }}
+securityContext: {{ toYaml $w.podSecurityContext | nindent 2 }}
+containers:
+- name: {{ $w.component }}
+  image: {{ $w.image }}
+  imagePullPolicy: {{ $a.imagePullPolicy }}
+  args: {{ toJson $w.args }}
+  {{- with $w.env }}
+  env: {{ toYaml . | nindent 4 }}
+  {{- end }}
+  ports: {{ toYaml $w.ports | nindent 4 }}
+  {{- range $p := list "startupProbe" "livenessProbe" "readinessProbe" }}
+  {{- with index $w $p }}
+  {{ $p }}: {{ toYaml . | nindent 4 }}
+  {{- end }}
+  {{- end }}
+  resources: {{ toYaml $w.resources | nindent 4 }}
+  securityContext: {{ toYaml $w.securityContext | nindent 4 }}
+{{- end }}
+{{- with $w.terminationGracePeriodSeconds }}
+terminationGracePeriodSeconds: {{ . }}
+{{- end }}
+{{- with $w.nodeSelector }}
+nodeSelector: {{ toYaml . | nindent 2 }}
+{{- end }}
+{{- with $w.tolerations }}
+tolerations: {{ toYaml . | nindent 2 }}
+{{- end }}
+{{- with $w.affinity }}
+affinity: {{ toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* A KubernetesExecutor pod template file: .t is a task pod. The main container must be "base". */}}
+{{- define "airkube.taskPodFile" -}}
+{{- $a := .root.Values.airflow -}}
+{{- $t := .t -}}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {{ .root.Values.release.name }}-task-{{ $t.group }}
+  labels: {{ include "airkube.selector" (dict "root" .root "component" "task" "group" $t.group) | nindent 4 }}
+spec:
+  restartPolicy: Never
+  serviceAccountName: {{ $a.serviceAccount }}
+  automountServiceAccountToken: false
+  securityContext: {{ toYaml $a.podSecurityContext | nindent 4 }}
+  {{- with $a.imagePullSecrets }}
+  imagePullSecrets: {{ toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $a.initContainers }}
+  initContainers:
+  {{- include "airkube.sidecars" (dict "root" $.root "containers" .) | nindent 2 }}
+  {{- end }}
+  containers:
+  {{- include "airkube.container" (dict "root" .root "w" $t "name" "base") | nindent 2 }}
+  volumes: {{ toYaml $a.volumes | nindent 4 }}
+  {{- with $t.nodeSelector }}
+  nodeSelector: {{ toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $t.tolerations }}
+  tolerations: {{ toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $t.affinity }}
+  affinity: {{ toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+
+{{/* Pod template annotations: a hash of each ConfigMap the workload reads. */}}
+{{- define "airkube.checksums" -}}
+{{- range $cm := .checksums }}
+checksum/{{ $cm }}: {{ index $.root.Values.configMaps $cm | toJson | sha256sum }}
+{{- end }}
+{{- end }}

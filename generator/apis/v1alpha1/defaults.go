@@ -1,0 +1,117 @@
+package v1alpha1
+
+import "strings"
+
+// Defaults that users see in the spec reference.
+const (
+	DefaultAirflowVersion = "3.3.2"
+	DefaultAirflowImage   = "apache/airflow"
+	DefaultDAGsMountPath  = "/opt/airflow/dags"
+	DefaultLogsMountPath  = "/opt/airflow/logs"
+	DefaultVolumeSize     = "10Gi"
+	DefaultRedisImage     = "redis:7.4-bookworm"
+	DefaultGitSyncImage   = "registry.k8s.io/git-sync/git-sync:v4.4.2"
+	DefaultCAKey          = "ca.crt"
+	DefaultUID            = int64(50000)
+	DefaultGID            = int64(0)
+)
+
+// SetDefaults fills every field a user may leave out. It runs after overlays are merged
+// and before validation, so validation sees the release as it will be rendered.
+func SetDefaults(r *AirflowRelease) {
+	a := &r.Airflow
+	if a.Version == "" {
+		a.Version = DefaultAirflowVersion
+	}
+	if a.Image == "" {
+		a.Image = DefaultAirflowImage + ":" + a.Version
+	}
+	if a.ImagePullPolicy == "" {
+		a.ImagePullPolicy = "IfNotPresent"
+	}
+	if a.UID == nil {
+		a.UID = ptr(DefaultUID)
+	}
+	if a.GID == nil {
+		a.GID = ptr(DefaultGID)
+	}
+	if r.Executor == "" {
+		r.Executor = "LocalExecutor"
+	}
+	d := &r.Database
+	if d.Port == 0 {
+		switch d.Type {
+		case "postgres":
+			d.Port = 5432
+		case "mysql":
+			d.Port = 3306
+		}
+	}
+	if r.Broker != nil && r.Broker.Redis != nil && r.Broker.Redis.Image == "" {
+		r.Broker.Redis.Image = DefaultRedisImage
+	}
+	s := &r.Storage
+	if s.DAGs.MountPath == "" {
+		s.DAGs.MountPath = DefaultDAGsMountPath
+	}
+	if s.DAGs.Size == "" {
+		s.DAGs.Size = DefaultVolumeSize
+	}
+	if g := s.DAGs.GitSync; g != nil {
+		if g.Ref == "" {
+			g.Ref = "HEAD"
+		}
+		if g.Period == "" {
+			g.Period = "60s"
+		}
+		if g.Image == "" {
+			g.Image = DefaultGitSyncImage
+		}
+	}
+	if s.Logs.MountPath == "" {
+		s.Logs.MountPath = DefaultLogsMountPath
+	}
+	if s.Logs.Size == "" {
+		s.Logs.Size = DefaultVolumeSize
+	}
+	if ca := r.KubernetesAPI.CABundle; ca != nil && ca.Key == "" {
+		ca.Key = DefaultCAKey
+	}
+	if len(r.TaskGroups) == 0 {
+		r.TaskGroups = []TaskGroup{{Name: "default"}}
+	}
+	first := strings.TrimSpace(strings.Split(r.Executor, ",")[0])
+	for i := range r.TaskGroups {
+		g := &r.TaskGroups[i]
+		if g.Executor == "" {
+			g.Executor = first
+			if first == "CeleryKubernetesExecutor" {
+				g.Executor = "CeleryExecutor"
+			}
+		}
+		if g.Image == "" {
+			g.Image = a.Image
+		}
+		if g.Concurrency == nil {
+			g.Concurrency = ptr(int32(16))
+		}
+		if g.TerminationGracePeriodSeconds == nil {
+			g.TerminationGracePeriodSeconds = ptr(int64(600))
+		}
+		if as := g.Autoscaling; as != nil {
+			if as.MinReplicas == nil {
+				as.MinReplicas = ptr(int32(1))
+			}
+			if as.Metric == "" {
+				as.Metric = "queue"
+			}
+			if as.Metric == "cpu" && as.TargetCPUUtilizationPercentage == nil {
+				as.TargetCPUUtilizationPercentage = ptr(int32(80))
+			}
+		} else if g.Replicas == nil && g.Executor == "CeleryExecutor" {
+			g.Replicas = ptr(int32(1))
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,199 @@
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+// APIVersion and Kind identify an airkube spec document.
+const (
+	APIVersion = "airkube/v1alpha1"
+	Kind       = "AirflowRelease"
+)
+
+// AirflowRelease is one Airflow installation: the whole spec file.
+type AirflowRelease struct {
+	APIVersion    string        `json:"apiVersion"`
+	Kind          string        `json:"kind"`
+	Metadata      Metadata      `json:"metadata"`
+	Airflow       Airflow       `json:"airflow,omitempty"`
+	Executor      string        `json:"executor,omitempty" doc:"LocalExecutor, CeleryExecutor, KubernetesExecutor, a comma list of those (the first is the default), or CeleryKubernetesExecutor (Airflow 2.x only)"`
+	Database      Database      `json:"database"`
+	Broker        *Broker       `json:"broker,omitempty" doc:"Celery's message broker; required with CeleryExecutor"`
+	Storage       Storage       `json:"storage,omitempty"`
+	KubernetesAPI KubernetesAPI `json:"kubernetesAPI,omitempty"`
+	Secrets       Secrets       `json:"secrets,omitempty"`
+	Components    Components    `json:"components,omitempty"`
+	TaskGroups    []TaskGroup   `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
+}
+
+// Metadata names the release. The chart refuses to install in another namespace.
+type Metadata struct {
+	Name      string `json:"name" doc:"Helm release name and prefix of every object (DNS label, at most 30 characters)"`
+	Namespace string `json:"namespace"`
+}
+
+// Airflow selects the Airflow version, the default image and extra airflow.cfg settings.
+type Airflow struct {
+	Version string `json:"version,omitempty" doc:"2.11.x or 3.0–3.3; default 3.3.2"`
+	Image   string `json:"image,omitempty" doc:"default image of every component and task group; default apache/airflow:<version>"`
+	// ImagePullPolicy applies to every Airflow container.
+	ImagePullPolicy  corev1.PullPolicy            `json:"imagePullPolicy,omitempty"`
+	ImagePullSecrets []string                     `json:"imagePullSecrets,omitempty"`
+	UID              *int64                       `json:"uid,omitempty" doc:"user id of every Airflow process (default 50000); match your NAS export's owner"`
+	GID              *int64                       `json:"gid,omitempty" doc:"group id of every Airflow process and fsGroup (default 0)"`
+	Config           map[string]map[string]string `json:"config,omitempty" doc:"extra airflow.cfg settings: section -> key -> value, checked against the version's keys"`
+	Env              []corev1.EnvVar              `json:"env,omitempty" doc:"extra environment of every Airflow container and task pod"`
+	Labels           map[string]string            `json:"labels,omitempty" doc:"extra labels on every object"`
+}
+
+// Database is an existing external database. Either host..passwordSecret or connectionSecret.
+type Database struct {
+	Type             string     `json:"type,omitempty" doc:"postgres or mysql"`
+	Host             string     `json:"host,omitempty"`
+	Port             int32      `json:"port,omitempty" doc:"default 5432 (postgres) or 3306 (mysql)"`
+	Name             string     `json:"name,omitempty"`
+	User             string     `json:"user,omitempty"`
+	PasswordSecret   *SecretKey `json:"passwordSecret,omitempty" doc:"the Secret holding the password; it is read at run time and never copied"`
+	SSLMode          string     `json:"sslMode,omitempty" doc:"postgres: disable, allow, prefer, require, verify-ca, verify-full; mysql: DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY"`
+	ConnectionSecret *SecretKey `json:"connectionSecret,omitempty" doc:"instead of host..passwordSecret: a Secret key holding the whole SQLAlchemy URI"`
+}
+
+// SecretKey points at one key of a Secret in the release's namespace.
+type SecretKey struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+// Broker is Celery's broker: a bundled Redis or an existing broker's URL in a Secret.
+type Broker struct {
+	Redis     *Redis     `json:"redis,omitempty"`
+	URLSecret *SecretKey `json:"urlSecret,omitempty" doc:"a Secret key holding the broker URL of an existing broker"`
+}
+
+// Redis is the bundled broker.
+type Redis struct {
+	Image     string                       `json:"image,omitempty" doc:"default redis:7.4-bookworm"`
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+}
+
+// Storage says where DAGs come from and where logs go.
+type Storage struct {
+	DAGs DAGs `json:"dags,omitempty"`
+	Logs Logs `json:"logs,omitempty"`
+}
+
+// DAGs has exactly one source. Without any, DAGs are baked into the image.
+type DAGs struct {
+	NFS           *NFS      `json:"nfs,omitempty"`
+	CSI           *CSI      `json:"csi,omitempty"`
+	ExistingClaim string    `json:"existingClaim,omitempty" doc:"an existing ReadWriteMany (or ReadOnlyMany) PersistentVolumeClaim"`
+	GitSync       *GitSync  `json:"gitSync,omitempty"`
+	Image         *struct{} `json:"image,omitempty" doc:"DAGs are baked into every image at mountPath"`
+	MountPath     string    `json:"mountPath,omitempty" doc:"core.dags_folder; default /opt/airflow/dags"`
+	Size          string    `json:"size,omitempty" doc:"capacity written on the PersistentVolume (informational for NFS); default 10Gi"`
+}
+
+// Logs has exactly one destination. Without any, logs stay in each pod (emptyDir).
+type Logs struct {
+	NFS           *NFS       `json:"nfs,omitempty"`
+	CSI           *CSI       `json:"csi,omitempty"`
+	ExistingClaim string     `json:"existingClaim,omitempty"`
+	Remote        *RemoteLog `json:"remote,omitempty" doc:"remote logging (S3, GCS, OSS, ...); local logs are kept in an emptyDir"`
+	MountPath     string     `json:"mountPath,omitempty" doc:"logging.base_log_folder; default /opt/airflow/logs"`
+	Size          string     `json:"size,omitempty" doc:"default 10Gi"`
+}
+
+// NFS is an NFS export (a NAS share).
+type NFS struct {
+	Server       string   `json:"server"`
+	Path         string   `json:"path"`
+	MountOptions []string `json:"mountOptions,omitempty" doc:"e.g. [nfsvers=4.1, hard]; the same on every node"`
+}
+
+// CSI is a volume of a CSI driver (EFS, NAS, Filestore ...).
+type CSI struct {
+	Driver           string            `json:"driver"`
+	VolumeHandle     string            `json:"volumeHandle"`
+	VolumeAttributes map[string]string `json:"volumeAttributes,omitempty"`
+	MountOptions     []string          `json:"mountOptions,omitempty"`
+}
+
+// GitSync pulls DAGs from a git repository into every pod.
+type GitSync struct {
+	Repo              string `json:"repo"`
+	Ref               string `json:"ref,omitempty" doc:"branch, tag or commit; default HEAD"`
+	SubPath           string `json:"subPath,omitempty" doc:"folder of the repository holding the DAGs"`
+	Period            string `json:"period,omitempty" doc:"default 60s"`
+	Image             string `json:"image,omitempty" doc:"default registry.k8s.io/git-sync/git-sync:v4.4.2"`
+	CredentialsSecret string `json:"credentialsSecret,omitempty" doc:"Secret with GITSYNC_USERNAME/GITSYNC_PASSWORD keys"`
+}
+
+// RemoteLog sends task logs to object storage.
+type RemoteLog struct {
+	BaseLogFolder string `json:"baseLogFolder" doc:"e.g. s3://bucket/logs"`
+	ConnID        string `json:"connId,omitempty"`
+}
+
+// KubernetesAPI says how the Kubernetes executor trusts the API server.
+type KubernetesAPI struct {
+	CABundle         *CABundle `json:"caBundle,omitempty" doc:"CA certificates the executor trusts for the API server"`
+	VerifySSL        *bool     `json:"verifySSL,omitempty" doc:"false turns TLS checks off; needs allowInsecureTLS: true"`
+	AllowInsecureTLS bool      `json:"allowInsecureTLS,omitempty" doc:"explicit opt-in for verifySSL: false"`
+}
+
+// CABundle is a ConfigMap or a Secret key holding PEM certificates.
+type CABundle struct {
+	ConfigMap string `json:"configMap,omitempty"`
+	Secret    string `json:"secret,omitempty"`
+	Key       string `json:"key,omitempty" doc:"default ca.crt"`
+}
+
+// Secrets names an existing Secret with the keys that must never change. Without it,
+// the chart creates them once and keeps them across upgrades and uninstalls.
+type Secrets struct {
+	ExistingSecret string `json:"existingSecret,omitempty" doc:"a Secret with keys fernet-key, secret-key and (3.x) jwt-secret"`
+}
+
+// Components tunes the release's long-running components.
+type Components struct {
+	APIServer    *Component `json:"apiServer,omitempty" doc:"3.x api-server, or 2.x webserver"`
+	Scheduler    *Component `json:"scheduler,omitempty"`
+	DAGProcessor *Component `json:"dagProcessor,omitempty" doc:"always on 3.x; on 2.x set enabled: true for a standalone one"`
+	Triggerer    *Component `json:"triggerer,omitempty"`
+}
+
+// Component is one long-running Airflow component.
+type Component struct {
+	Enabled      *bool                        `json:"enabled,omitempty"`
+	Replicas     *int32                       `json:"replicas,omitempty"`
+	Resources    *corev1.ResourceRequirements `json:"resources,omitempty"`
+	NodeSelector map[string]string            `json:"nodeSelector,omitempty"`
+	Tolerations  []corev1.Toleration          `json:"tolerations,omitempty"`
+	Affinity     *corev1.Affinity             `json:"affinity,omitempty"`
+}
+
+// TaskGroup is where a set of tasks runs: its own image, executor and settings.
+type TaskGroup struct {
+	Name                          string                       `json:"name" doc:"DNS label; also the Celery queue name"`
+	Executor                      string                       `json:"executor,omitempty" doc:"one of the release's executors; default the release's first"`
+	Image                         string                       `json:"image,omitempty" doc:"default airflow.image"`
+	Replicas                      *int32                       `json:"replicas,omitempty" doc:"Celery workers; default 1"`
+	Concurrency                   *int32                       `json:"concurrency,omitempty" doc:"Celery worker concurrency; default 16"`
+	Autoscaling                   *Autoscaling                 `json:"autoscaling,omitempty"`
+	Resources                     *corev1.ResourceRequirements `json:"resources,omitempty"`
+	NodeSelector                  map[string]string            `json:"nodeSelector,omitempty"`
+	Tolerations                   []corev1.Toleration          `json:"tolerations,omitempty"`
+	Affinity                      *corev1.Affinity             `json:"affinity,omitempty"`
+	Env                           []corev1.EnvVar              `json:"env,omitempty"`
+	TerminationGracePeriodSeconds *int64                       `json:"terminationGracePeriodSeconds,omitempty" doc:"Celery workers finish running tasks within this; default 600"`
+	// Patch is an overlay's instruction for this item; "delete" removes it.
+	Patch string `json:"$patch,omitempty" doc:"overlays only: delete removes the group"`
+}
+
+// Autoscaling scales a Celery group's workers with load.
+type Autoscaling struct {
+	MinReplicas                    *int32 `json:"minReplicas,omitempty" doc:"default 1; 0 lets KEDA scale an idle group away"`
+	MaxReplicas                    int32  `json:"maxReplicas"`
+	Metric                         string `json:"metric,omitempty" doc:"queue (KEDA, the group's queued and running tasks; default) or cpu (HorizontalPodAutoscaler)"`
+	TargetCPUUtilizationPercentage *int32 `json:"targetCPUUtilizationPercentage,omitempty" doc:"with metric cpu; default 80"`
+}

@@ -1,0 +1,118 @@
+// Package cli is airkube's command line: render, validate and schema. Run holds the
+// whole program so it can be tested without a process; only main calls os.Exit.
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+
+	"github.com/spf13/cobra"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+	"github.com/airkube/airkube/generator/diag"
+	"github.com/airkube/airkube/generator/jsonschema"
+	"github.com/airkube/airkube/generator/render"
+)
+
+// errReported marks an error already printed to stderr.
+var errReported = errors.New("reported")
+
+// Run executes airkube with args; problems go to stderr and make it return an error.
+func Run(args []string, stdout, stderr io.Writer) error {
+	root := &cobra.Command{
+		Use:           "airkube",
+		Short:         "Render a Helm release chart for Apache Airflow from a compact spec",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetArgs(args)
+
+	var spec, out string
+	var overlays []string
+	addSpecFlags := func(c *cobra.Command) {
+		c.Flags().StringVarP(&spec, "file", "f", "", "the spec file (airkube/v1alpha1 AirflowRelease)")
+		c.Flags().StringArrayVar(&overlays, "overlay", nil, "an overlay file or folder (its overlay.yaml), applied in order; repeatable")
+		_ = c.MarkFlagRequired("file")
+	}
+	renderCmd := &cobra.Command{
+		Use:   "render -f SPEC [--overlay PATH]... [--out DIR]",
+		Short: "Write DIR/<name>/ (the chart) and DIR/<name>.yaml (its rendered manifests)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			res, err := render.Files(spec, overlays...)
+			if err != nil {
+				return report(stderr, err)
+			}
+			printWarnings(stderr, res.Warnings)
+			if err := render.Write(res, out); err != nil {
+				return report(stderr, err)
+			}
+			fmt.Fprintf(stdout, "wrote %s/%s/ and %s/%s.yaml\n", out, res.Name(), out, res.Name())
+			return nil
+		},
+	}
+	addSpecFlags(renderCmd)
+	renderCmd.Flags().StringVar(&out, "out", "out", "output folder")
+
+	validateCmd := &cobra.Command{
+		Use:   "validate -f SPEC [--overlay PATH]...",
+		Short: "Print every problem of a spec; exit 1 if any is an error",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			problems, err := render.Check(spec, overlays...)
+			if err != nil {
+				return report(stderr, err)
+			}
+			printWarnings(stderr, problems.Warnings())
+			if err := problems.Err(); err != nil {
+				return report(stderr, err)
+			}
+			fmt.Fprintln(stdout, "valid")
+			return nil
+		},
+	}
+	addSpecFlags(validateCmd)
+
+	schemaCmd := &cobra.Command{
+		Use:   "schema",
+		Short: "Print the spec's JSON Schema (for editors' YAML completion)",
+		Args:  cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			s := jsonschema.For(reflect.TypeOf(v1alpha1.AirflowRelease{}), "airkube "+v1alpha1.APIVersion+" "+v1alpha1.Kind)
+			data, err := json.MarshalIndent(s, "", "  ")
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(stdout, string(data))
+			return err
+		},
+	}
+	root.AddCommand(renderCmd, validateCmd, schemaCmd)
+	err := root.Execute()
+	if err != nil && !errors.Is(err, errReported) {
+		fmt.Fprintln(stderr, "airkube:", err)
+	}
+	return err
+}
+
+func report(stderr io.Writer, err error) error {
+	var l diag.List
+	if errors.As(err, &l) {
+		fmt.Fprintln(stderr, l.Error())
+		fmt.Fprintf(stderr, "airkube: %d problem(s); nothing was written\n", len(l))
+	} else {
+		fmt.Fprintln(stderr, "airkube:", err)
+	}
+	return errReported
+}
+
+func printWarnings(stderr io.Writer, w diag.List) {
+	for _, p := range w {
+		fmt.Fprintln(stderr, p.String())
+	}
+}

@@ -1,0 +1,210 @@
+package load
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+	"github.com/airkube/airkube/generator/diag"
+)
+
+// Input is one named YAML document: a spec or an overlay.
+type Input struct {
+	Name string
+	Data []byte
+}
+
+// Result is a loaded spec: the decoded release and where each field was written.
+type Result struct {
+	Release *v1alpha1.AirflowRelease
+	Index   Index
+}
+
+// Index maps a field path (e.g. "taskGroups[2].executor") to where its value was written.
+type Index map[string]diag.Location
+
+// Locate returns where path was written, falling back to its nearest written parent,
+// so a problem about a defaulted field still points at the object that lacks it.
+func (ix Index) Locate(path string) diag.Location {
+	for p := path; p != ""; p = parent(p) {
+		if loc, ok := ix[p]; ok {
+			return loc
+		}
+	}
+	return ix[""]
+}
+
+var lastSegment = regexp.MustCompile(`(\.[^.\[]+|\[\d+\])$`)
+
+func parent(path string) string { return lastSegment.ReplaceAllString(path, "") }
+
+// Files reads the spec and overlays from disk. An overlay path may be a file or a
+// folder; a folder's overlay is its overlay.yaml.
+func Files(spec string, overlays []string) (*Result, error) {
+	var inputs []Input
+	for i, p := range append([]string{spec}, overlays...) {
+		if i > 0 {
+			if st, err := os.Stat(p); err == nil && st.IsDir() {
+				p = filepath.Join(p, "overlay.yaml")
+			}
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", p, err)
+		}
+		inputs = append(inputs, Input{Name: p, Data: data})
+	}
+	return Load(inputs[0], inputs[1:]...)
+}
+
+// Load decodes spec with overlays applied in order. The error, when not nil, is a
+// diag.List holding every problem found.
+func Load(spec Input, overlays ...Input) (*Result, error) {
+	var problems diag.List
+	files := map[*yaml.Node]string{}
+	parse := func(in Input, overlay bool) *yaml.Node {
+		root, err := parseDoc(in)
+		if err != nil {
+			problems = append(problems, *err)
+			return nil
+		}
+		mark(root, in.Name, files)
+		problems = append(problems, checkType(root, typeOfRelease, "", in.Name, overlay)...)
+		return root
+	}
+	merged := parse(spec, false)
+	for _, o := range overlays {
+		if ov := parse(o, true); ov != nil && merged != nil {
+			problems = append(problems, mergeNode(merged, ov, "", files)...)
+		}
+	}
+	if merged == nil || len(problems.Errors()) > 0 {
+		problems.Sort()
+		return nil, problems
+	}
+	ix := Index{}
+	index(merged, "", files, ix)
+	rel, err := decode(merged, files)
+	if l, ok := err.(diag.List); ok {
+		l.Sort()
+		return nil, l
+	}
+	if err != nil {
+		return nil, diag.List{{Location: ix.Locate(""), Message: err.Error()}}
+	}
+	return &Result{Release: rel, Index: ix}, nil
+}
+
+// parseDoc parses one YAML document into its top mapping node.
+func parseDoc(in Input) (*yaml.Node, *diag.Problem) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(in.Data))
+	if err := dec.Decode(&doc); err != nil {
+		p := &diag.Problem{Location: diag.Location{File: in.Name}, Message: "not valid YAML: " + err.Error()}
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			p.Line, _ = strconv.Atoi(m[1])
+			p.Message = "not valid YAML: " + m[2]
+		}
+		if err.Error() == "EOF" {
+			p.Message = "empty document: expected a mapping with apiVersion: " + v1alpha1.APIVersion
+		}
+		return nil, p
+	}
+	var extra yaml.Node
+	if dec.Decode(&extra) == nil {
+		return nil, &diag.Problem{Location: diag.Location{File: in.Name, Line: extra.Line}, Message: "more than one YAML document: a spec file holds exactly one"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &diag.Problem{Location: diag.Location{File: in.Name, Line: root.Line}, Message: "expected a mapping at the top of the document, got " + kindName(root)}
+	}
+	return root, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// mark records which file every node of a tree came from.
+func mark(n *yaml.Node, file string, files map[*yaml.Node]string) {
+	files[n] = file
+	for _, c := range n.Content {
+		mark(c, file, files)
+	}
+}
+
+// index records the location of every field path of the merged tree.
+func index(n *yaml.Node, path string, files map[*yaml.Node]string, ix Index) {
+	ix[path] = diag.Location{File: files[n], Line: n.Line}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			index(n.Content[i+1], join(path, n.Content[i].Value), files, ix)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			index(c, fmt.Sprintf("%s[%d]", path, i), files, ix)
+		}
+	}
+}
+
+// decode turns the merged tree into the typed release. The tree was checked against
+// the types already, so this uses JSON to honour Kubernetes types' own decoders
+// (quantities, int-or-string).
+func decode(n *yaml.Node, files map[*yaml.Node]string) (*v1alpha1.AirflowRelease, error) {
+	c := &converter{files: files}
+	v := c.convert(n, typeOfRelease, "")
+	if len(c.problems) > 0 {
+		return nil, c.problems
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var rel v1alpha1.AirflowRelease
+	if err := dec.Decode(&rel); err != nil {
+		return nil, err
+	}
+	return &rel, nil
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	if n.Tag == "!!null" {
+		return "null"
+	}
+	return fmt.Sprintf("%s %q", scalarName(n.Tag), n.Value)
+}
+
+func scalarName(tag string) string {
+	switch tag {
+	case "!!int":
+		return "the number"
+	case "!!float":
+		return "the number"
+	case "!!bool":
+		return "the boolean"
+	}
+	return "the string"
+}

@@ -1,0 +1,162 @@
+package model
+
+import (
+	_ "embed"
+	"fmt"
+	"sort"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+
+	"github.com/airkube/airkube/generator/validate"
+)
+
+//go:embed python/db_uri.py
+var dbURIScript string
+
+//go:embed python/airkube.py.tmpl
+var dagHelperTemplate string
+
+// airflowCfg writes airflow.cfg: airkube's settings, then the user's extra keys (which
+// validation has kept off airkube's). Sections and keys are sorted so output is stable.
+func (r *release) airflowCfg() (string, error) {
+	cfg := map[string]map[string]string{}
+	set := func(section, key, value string) {
+		if cfg[section] == nil {
+			cfg[section] = map[string]string{}
+		}
+		cfg[section][key] = value
+	}
+	for section, kv := range r.Airflow.Config {
+		for k, v := range kv {
+			set(section, k, v)
+		}
+	}
+	set("core", "executor", r.Executor)
+	set("core", "dags_folder", r.dagsFolder())
+	set("core", "load_examples", "False")
+	set("core", "hostname_callable", "airflow.utils.net.get_host_ip_address")
+	set("database", "sql_alchemy_conn_cmd", r.dbCommand("sqlalchemy"))
+	set("logging", "base_log_folder", r.Storage.Logs.MountPath)
+	set("scheduler", "enable_health_check", "True")
+	if rl := r.Storage.Logs.Remote; rl != nil {
+		set("logging", "remote_logging", "True")
+		set("logging", "remote_base_log_folder", rl.BaseLogFolder)
+		if rl.ConnID != "" {
+			set("logging", "remote_log_conn_id", rl.ConnID)
+		}
+	}
+	if r.major == 3 {
+		set("core", "execution_api_server_url", r.executionAPIURL())
+	} else if dp := r.Components.DAGProcessor; dp != nil && dp.Enabled != nil && *dp.Enabled {
+		set("scheduler", "standalone_dag_processor", "True")
+	}
+	if r.executors[validate.Celery] {
+		user := r.Airflow.Config["celery"]
+		if user["result_backend"] == "" && user["result_backend_cmd"] == "" && user["result_backend_secret"] == "" {
+			set("celery", "result_backend_cmd", r.dbCommand("celery"))
+		}
+	}
+	if r.executors[validate.Kubernetes] {
+		set("kubernetes_executor", "namespace", r.Metadata.Namespace)
+		set("kubernetes_executor", "in_cluster", "True")
+		if groups := r.kubernetesGroups(); len(groups) > 0 {
+			set("kubernetes_executor", "pod_template_file", PodTemplatesDir+"/"+groups[0].Name+".yaml")
+		}
+		if r.KubernetesAPI.CABundle != nil {
+			set("kubernetes_executor", "ssl_ca_cert", KubeCADir+"/ca.crt")
+		}
+		if v := r.KubernetesAPI.VerifySSL; v != nil && !*v {
+			set("kubernetes_executor", "verify_ssl", "False")
+		}
+	}
+	var b strings.Builder
+	b.WriteString("# airflow.cfg written by airkube for release " + r.Metadata.Name + "; change the spec, not this file.\n")
+	for _, section := range sortedKeys(cfg) {
+		fmt.Fprintf(&b, "\n[%s]\n", section)
+		for _, k := range sortedKeys(cfg[section]) {
+			fmt.Fprintf(&b, "%s = %s\n", k, iniValue(cfg[section][k]))
+		}
+	}
+	return b.String(), nil
+}
+
+// iniValue escapes a value for Airflow's config parser: % starts an interpolation and
+// continuation lines must be indented.
+func iniValue(v string) string {
+	v = strings.ReplaceAll(v, "%", "%%")
+	return strings.ReplaceAll(v, "\n", "\n    ")
+}
+
+// dbCommand is the *_cmd that prints the database URI at run time, so the password
+// stays in its Secret and any character in it works (it is URL-encoded there).
+func (r *release) dbCommand(purpose string) string {
+	d := r.Database
+	args := []string{"python3", DBURIScript, purpose}
+	if d.ConnectionSecret == nil {
+		args = append(args, "--type", d.Type, "--host", d.Host, "--port", fmt.Sprint(d.Port), "--user", d.User, "--name", d.Name)
+		if d.SSLMode != "" {
+			args = append(args, "--sslmode", d.SSLMode)
+		}
+	}
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes a word for Python's shlex.split, which Airflow uses on *_cmd.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(c rune) bool {
+		return !(c == '-' || c == '.' || c == '/' || c == '_' || c == ':' || c == '=' || c == '+' ||
+			(c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+}
+
+// dagHelper renders the DAG authors' module: task_group(name) returns the operator
+// arguments that send a task to that group.
+func (r *release) dagHelper() string {
+	var groups []string
+	kubeQueue := ""
+	if r.executors[validate.CeleryKubernetes] {
+		kubeQueue = "kubernetes"
+		if q := r.Airflow.Config["celery_kubernetes_executor"]["kubernetes_queue"]; q != "" {
+			kubeQueue = q
+		}
+	}
+	for _, g := range r.TaskGroups {
+		entry := fmt.Sprintf("    %q: {\"executor\": %q", g.Name, g.Executor)
+		switch g.Executor {
+		case validate.Celery:
+			entry += fmt.Sprintf(", \"queue\": %q", g.Name)
+		case validate.Kubernetes:
+			entry += fmt.Sprintf(", \"pod_template_file\": %q", PodTemplatesDir+"/"+g.Name+".yaml")
+		}
+		groups = append(groups, entry+"},")
+	}
+	multi := len(validate.Executors(r.Executor)) > 1
+	repl := strings.NewReplacer(
+		"@@GROUPS@@", strings.Join(groups, "\n"),
+		"@@DEFAULT_EXECUTOR@@", fmt.Sprintf("%q", validate.Executors(r.Executor)[0]),
+		"@@MULTI@@", map[bool]string{true: "True", false: "False"}[multi],
+		"@@KUBERNETES_QUEUE@@", fmt.Sprintf("%q", kubeQueue),
+	)
+	return repl.Replace(dagHelperTemplate)
+}
+
+func cpuMetric(target int32) []autoscalingv2.MetricSpec {
+	return []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
+		Name: "cpu", Target: autoscalingv2.MetricTarget{Type: autoscalingv2.UtilizationMetricType, AverageUtilization: &target}}}}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,573 @@
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+	"github.com/airkube/airkube/generator/validate"
+)
+
+// Fixed paths inside every Airflow container.
+const (
+	ConfigDir       = "/opt/airkube/config"
+	ConfigFile      = ConfigDir + "/airflow.cfg"
+	DBURIScript     = ConfigDir + "/db_uri.py"
+	PythonDir       = "/opt/airkube/python"
+	PodTemplatesDir = "/opt/airkube/pod-templates"
+	KubeCADir       = "/opt/airkube/kube-ca"
+	APIPort         = 8080
+	SchedulerHealth = 8974
+	WorkerLogPort   = 8793
+	TriggererLog    = 8794
+	RedisPort       = 6379
+)
+
+// Secret keys of the generated (or the user's) Airflow secret.
+const (
+	FernetKey = "fernet-key"
+	SecretKey = "secret-key"
+	JWTSecret = "jwt-secret"
+)
+
+// Env names that carry secrets at run time; their values never appear in the chart.
+const (
+	EnvDBPassword = "AIRKUBE_DB_PASSWORD"
+	EnvDBURI      = "AIRKUBE_DB_URI"
+)
+
+// release is a validated spec with the facts every builder needs.
+type release struct {
+	*v1alpha1.AirflowRelease
+	major     int
+	executors map[string]bool
+	name      func(suffix string) string
+}
+
+// Build decides everything about a validated, defaulted release.
+func Build(r *v1alpha1.AirflowRelease) (*Values, error) {
+	rel := &release{AirflowRelease: r, executors: map[string]bool{}}
+	rel.major = int(r.Airflow.Version[0] - '0')
+	for _, e := range validate.Executors(r.Executor) {
+		rel.executors[e] = true
+	}
+	if rel.executors[validate.CeleryKubernetes] {
+		rel.executors[validate.Celery], rel.executors[validate.Kubernetes] = true, true
+	}
+	rel.name = func(s string) string { return r.Metadata.Name + "-" + s }
+
+	cfg, err := rel.airflowCfg()
+	if err != nil {
+		return nil, err
+	}
+	v := &Values{
+		Release: Release{Name: r.Metadata.Name, Namespace: r.Metadata.Namespace, AirflowVersion: r.Airflow.Version},
+		Labels:  r.Airflow.Labels,
+		ConfigMaps: map[string]map[string]string{
+			rel.name("config"): {"airflow.cfg": cfg, "db_uri.py": dbURIScript},
+			// The DAG helper lists the task groups; no pod hashes it, so adding a group
+			// restarts nothing. It is mounted as a folder, so it updates in place.
+			rel.name("python"): {"airkube.py": rel.dagHelper()},
+		},
+		ServiceAccounts: []ServiceAccount{{Name: rel.name("airflow")}},
+	}
+	v.Airflow = rel.airflowPods()
+	v.Secrets = rel.secrets()
+	v.Storage = rel.storage()
+	v.Migration = rel.migration()
+	v.Workloads = rel.components()
+	workers, taskPods := rel.groups()
+	v.Workloads = append(v.Workloads, workers...)
+	v.TaskPods = taskPods
+	if len(taskPods) > 0 {
+		// Drawn by the chart with the same helpers as the workers, so a task pod gets
+		// exactly their env and mounts.
+		v.PodTemplatesConfigMap = rel.name("pod-templates")
+	}
+	if rel.Broker != nil && rel.Broker.Redis != nil {
+		v.Workloads = append(v.Workloads, rel.redis())
+	}
+	v.ServiceAccounts, v.Roles = rel.rbac(v.ServiceAccounts)
+	return v, nil
+}
+
+// hash8 is a short, stable digest of its parts.
+func hash8(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:])[:8]
+}
+
+func (r *release) secretName() string {
+	if r.Secrets.ExistingSecret != "" {
+		return r.Secrets.ExistingSecret
+	}
+	return r.name("airflow")
+}
+
+func (r *release) secrets() []GeneratedSecret {
+	var out []GeneratedSecret
+	if r.Secrets.ExistingSecret == "" {
+		s := GeneratedSecret{Name: r.secretName(), Random: []RandomKey{{Key: FernetKey, Length: 32, Base64: true}, {Key: SecretKey, Length: 32}}}
+		if r.major == 3 {
+			s.Random = append(s.Random, RandomKey{Key: JWTSecret, Length: 64})
+		}
+		out = append(out, s)
+	}
+	if r.Broker != nil && r.Broker.Redis != nil {
+		out = append(out, GeneratedSecret{
+			Name:     r.name("redis"),
+			Random:   []RandomKey{{Key: "password", Length: 32}},
+			RedisURL: &RedisURL{Key: "url", PasswordKey: "password", Host: fmt.Sprintf("%s:%d", r.name("redis"), RedisPort)},
+		})
+	}
+	return out
+}
+
+func secretEnv(name, secret, key string) corev1.EnvVar {
+	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+		LocalObjectReference: corev1.LocalObjectReference{Name: secret}, Key: key}}}
+}
+
+// env is what every Airflow container and task pod reads: the config file, the
+// secrets that must be identical everywhere, and the database and broker credentials.
+func (r *release) env() []corev1.EnvVar {
+	s := r.secretName()
+	env := []corev1.EnvVar{
+		{Name: "AIRFLOW_CONFIG", Value: ConfigFile},
+		{Name: "PYTHONPATH", Value: PythonDir},
+		secretEnv("AIRFLOW__CORE__FERNET_KEY", s, FernetKey),
+	}
+	if r.major == 3 {
+		env = append(env, secretEnv("AIRFLOW__API__SECRET_KEY", s, SecretKey), secretEnv("AIRFLOW__API_AUTH__JWT_SECRET", s, JWTSecret))
+	} else {
+		env = append(env, secretEnv("AIRFLOW__WEBSERVER__SECRET_KEY", s, SecretKey))
+	}
+	if d := r.Database; d.ConnectionSecret != nil {
+		env = append(env, secretEnv(EnvDBURI, d.ConnectionSecret.Name, d.ConnectionSecret.Key))
+	} else {
+		env = append(env, secretEnv(EnvDBPassword, d.PasswordSecret.Name, d.PasswordSecret.Key))
+	}
+	if b := r.Broker; b != nil && b.URLSecret != nil {
+		env = append(env, secretEnv("AIRFLOW__CELERY__BROKER_URL", b.URLSecret.Name, b.URLSecret.Key))
+	} else if b != nil {
+		env = append(env, secretEnv("AIRFLOW__CELERY__BROKER_URL", r.name("redis"), "url"))
+	}
+	return append(env, r.Airflow.Env...)
+}
+
+// dagsFolder is core.dags_folder: the mount, or the synced checkout inside it.
+func (r *release) dagsFolder() string {
+	d := r.Storage.DAGs
+	if g := d.GitSync; g != nil {
+		return strings.TrimSuffix(d.MountPath+"/repo/"+strings.Trim(g.SubPath, "/"), "/")
+	}
+	return d.MountPath
+}
+
+func (r *release) airflowPods() AirflowPods {
+	uid, gid := *r.Airflow.UID, *r.Airflow.GID
+	p := AirflowPods{
+		ImagePullPolicy: r.Airflow.ImagePullPolicy,
+		PodSecurityContext: corev1.PodSecurityContext{
+			RunAsUser: &uid, RunAsGroup: &gid, FSGroup: &gid, RunAsNonRoot: ptr(true),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+		},
+		SecurityContext: restrictedContainer(),
+		Env:             r.env(),
+		ServiceAccount:  r.name("airflow"),
+		Volumes: []corev1.Volume{{Name: "config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: r.name("config")}}}},
+			{Name: "python", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: r.name("python")}}}}},
+		VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: ConfigDir, ReadOnly: true},
+			{Name: "python", MountPath: PythonDir, ReadOnly: true}},
+	}
+	for _, s := range r.Airflow.ImagePullSecrets {
+		p.ImagePullSecrets = append(p.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
+	}
+	d := r.Storage.DAGs
+	switch {
+	case d.NFS != nil || d.CSI != nil:
+		p.addClaim("dags", r.name("dags-"+r.storageHash("dags")), d.MountPath, true)
+	case d.ExistingClaim != "":
+		p.addClaim("dags", d.ExistingClaim, d.MountPath, true)
+	case d.GitSync != nil:
+		p.Volumes = append(p.Volumes, corev1.Volume{Name: "dags", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+		p.VolumeMounts = append(p.VolumeMounts, corev1.VolumeMount{Name: "dags", MountPath: d.MountPath, ReadOnly: true})
+		p.InitContainers = []corev1.Container{r.gitSync("git-sync-init", true)}
+		p.Sidecars = []corev1.Container{r.gitSync("git-sync", false)}
+	}
+	l := r.Storage.Logs
+	switch {
+	case l.NFS != nil || l.CSI != nil:
+		p.addClaim("logs", r.name("logs-"+r.storageHash("logs")), l.MountPath, false)
+	case l.ExistingClaim != "":
+		p.addClaim("logs", l.ExistingClaim, l.MountPath, false)
+	default:
+		p.Volumes = append(p.Volumes, corev1.Volume{Name: "logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+		p.VolumeMounts = append(p.VolumeMounts, corev1.VolumeMount{Name: "logs", MountPath: l.MountPath})
+	}
+	return p
+}
+
+func (p *AirflowPods) addClaim(name, claim, path string, readOnly bool) {
+	p.Volumes = append(p.Volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
+		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
+	p.VolumeMounts = append(p.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: path, ReadOnly: readOnly})
+}
+
+func restrictedContainer() corev1.SecurityContext {
+	return corev1.SecurityContext{
+		AllowPrivilegeEscalation: ptr(false),
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+}
+
+func (r *release) gitSync(name string, once bool) corev1.Container {
+	g := r.Storage.DAGs.GitSync
+	c := corev1.Container{
+		Name:  name,
+		Image: g.Image,
+		Args:  []string{"--repo=" + g.Repo, "--ref=" + g.Ref, "--root=" + r.Storage.DAGs.MountPath, "--link=repo", "--period=" + g.Period},
+		Env:   []corev1.EnvVar{{Name: "HOME", Value: "/tmp"}},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
+		},
+		VolumeMounts: []corev1.VolumeMount{{Name: "dags", MountPath: r.Storage.DAGs.MountPath}},
+	}
+	if once {
+		c.Args = append(c.Args, "--one-time")
+	}
+	if g.CredentialsSecret != "" {
+		c.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: g.CredentialsSecret}}}}
+	}
+	return c
+}
+
+// storageHash names a volume after its source: a changed NAS export gets a new
+// PersistentVolume and claim (both immutable where it matters) instead of a failed upgrade.
+func (r *release) storageHash(which string) string {
+	var nfs *v1alpha1.NFS
+	var csi *v1alpha1.CSI
+	size := r.Storage.DAGs.Size
+	if which == "dags" {
+		nfs, csi = r.Storage.DAGs.NFS, r.Storage.DAGs.CSI
+	} else {
+		nfs, csi, size = r.Storage.Logs.NFS, r.Storage.Logs.CSI, r.Storage.Logs.Size
+	}
+	if nfs != nil {
+		return hash8("nfs", nfs.Server, nfs.Path, strings.Join(nfs.MountOptions, ","), size)
+	}
+	keys := make([]string, 0, len(csi.VolumeAttributes))
+	for k, v := range csi.VolumeAttributes {
+		keys = append(keys, k+"="+v)
+	}
+	sort.Strings(keys)
+	return hash8("csi", csi.Driver, csi.VolumeHandle, strings.Join(keys, ","), strings.Join(csi.MountOptions, ","), size)
+}
+
+func (r *release) storage() []Storage {
+	var out []Storage
+	add := func(which, size string, nfs *v1alpha1.NFS, csi *v1alpha1.CSI) {
+		claim := r.name(which + "-" + r.storageHash(which))
+		s := Storage{Volume: r.Metadata.Namespace + "-" + claim, Claim: claim, Size: size}
+		if nfs != nil {
+			s.Source.NFS = &corev1.NFSVolumeSource{Server: nfs.Server, Path: nfs.Path}
+			s.MountOptions = nfs.MountOptions
+		} else {
+			s.Source.CSI = &corev1.CSIPersistentVolumeSource{Driver: csi.Driver, VolumeHandle: csi.VolumeHandle, VolumeAttributes: csi.VolumeAttributes}
+			s.MountOptions = csi.MountOptions
+		}
+		out = append(out, s)
+	}
+	if d := r.Storage.DAGs; d.NFS != nil || d.CSI != nil {
+		add("dags", d.Size, d.NFS, d.CSI)
+	}
+	if l := r.Storage.Logs; l.NFS != nil || l.CSI != nil {
+		add("logs", l.Size, l.NFS, l.CSI)
+	}
+	return out
+}
+
+func (r *release) migration() Migration {
+	return Migration{
+		Name:         r.name("migrate-" + hash8(r.Airflow.Version, r.Airflow.Image)),
+		Image:        r.Airflow.Image,
+		Args:         []string{"airflow", "db", "migrate"},
+		Resources:    resources("250m", "512Mi", "1Gi"),
+		Volumes:      r.airflowPods().Volumes[:1],
+		VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: ConfigDir, ReadOnly: true}},
+		Checksums:    []string{r.name("config")},
+	}
+}
+
+func resources(cpu, memory, memoryLimit string) corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse(memory)},
+		Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(memoryLimit)},
+	}
+}
+
+func httpProbe(path string, port int, period, failures int32) *corev1.Probe {
+	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt32(int32(port))}},
+		PeriodSeconds: period, FailureThreshold: failures, TimeoutSeconds: 5}
+}
+
+func execProbe(period, failures int32, cmd ...string) *corev1.Probe {
+	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: cmd}},
+		PeriodSeconds: period, FailureThreshold: failures, TimeoutSeconds: 30, InitialDelaySeconds: 10}
+}
+
+// apiServerName is the api-server's (3.x) or webserver's (2.x) object and Service name.
+func (r *release) apiServerName() string {
+	if r.major == 3 {
+		return r.name("api-server")
+	}
+	return r.name("webserver")
+}
+
+// components are the long-running parts every release has.
+func (r *release) components() []Workload {
+	c := r.Components
+	var out []Workload
+	api := Workload{Name: r.apiServerName(), Component: "api-server", Args: []string{"airflow", "api-server"},
+		Resources: resources("250m", "1Gi", "2Gi"), Replicas: ptr(int32(1)),
+		Ports:   []corev1.ContainerPort{{Name: "http", ContainerPort: APIPort}},
+		Service: &Service{Name: r.apiServerName(), Ports: []corev1.ServicePort{{Name: "http", Port: APIPort, TargetPort: intstr.FromString("http")}}}}
+	health := "/api/v2/monitor/health"
+	if r.major == 2 {
+		api.Component, api.Args, health = "webserver", []string{"airflow", "webserver"}, "/health"
+	}
+	api.StartupProbe = httpProbe(health, APIPort, 10, 60)
+	api.LivenessProbe = httpProbe(health, APIPort, 30, 5)
+	api.ReadinessProbe = httpProbe(health, APIPort, 10, 3)
+	out = append(out, r.tune(api, c.APIServer))
+
+	sched := Workload{Name: r.name("scheduler"), Component: "scheduler", Args: []string{"airflow", "scheduler"},
+		Resources: resources("500m", "1Gi", "2Gi"), Replicas: ptr(int32(1)),
+		Ports:         []corev1.ContainerPort{{Name: "health", ContainerPort: SchedulerHealth}},
+		StartupProbe:  httpProbe("/health", SchedulerHealth, 10, 60),
+		LivenessProbe: httpProbe("/health", SchedulerHealth, 30, 5),
+	}
+	if r.executors[validate.Local] {
+		sched.Ports = append(sched.Ports, corev1.ContainerPort{Name: "worker-logs", ContainerPort: WorkerLogPort})
+		sched.TerminationGracePeriodSeconds = ptr(int64(600))
+	}
+	if r.executors[validate.Kubernetes] {
+		sched.ServiceAccount, sched.AutomountToken = r.name("scheduler"), true
+		if len(r.kubernetesGroups()) > 0 {
+			sched.Volumes = append(sched.Volumes, corev1.Volume{Name: "pod-templates", VolumeSource: corev1.VolumeSource{
+				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: r.name("pod-templates")}}}})
+			sched.VolumeMounts = append(sched.VolumeMounts, corev1.VolumeMount{Name: "pod-templates", MountPath: PodTemplatesDir, ReadOnly: true})
+		}
+		if ca := r.KubernetesAPI.CABundle; ca != nil {
+			src := corev1.VolumeSource{}
+			items := []corev1.KeyToPath{{Key: ca.Key, Path: "ca.crt"}}
+			if ca.ConfigMap != "" {
+				src.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ca.ConfigMap}, Items: items}
+			} else {
+				src.Secret = &corev1.SecretVolumeSource{SecretName: ca.Secret, Items: items}
+			}
+			sched.Volumes = append(sched.Volumes, corev1.Volume{Name: "kube-ca", VolumeSource: src})
+			sched.VolumeMounts = append(sched.VolumeMounts, corev1.VolumeMount{Name: "kube-ca", MountPath: KubeCADir, ReadOnly: true})
+		}
+	}
+	out = append(out, r.tune(sched, c.Scheduler))
+
+	if r.major == 3 || (c.DAGProcessor != nil && c.DAGProcessor.Enabled != nil && *c.DAGProcessor.Enabled) {
+		out = append(out, r.tune(Workload{Name: r.name("dag-processor"), Component: "dag-processor", Args: []string{"airflow", "dag-processor"},
+			Resources: resources("250m", "1Gi", "2Gi"), Replicas: ptr(int32(1)),
+			LivenessProbe: execProbe(60, 5, "airflow", "jobs", "check", "--job-type", "DagProcessorJob", "--local"),
+		}, c.DAGProcessor))
+	}
+	if c.Triggerer == nil || c.Triggerer.Enabled == nil || *c.Triggerer.Enabled {
+		out = append(out, r.tune(Workload{Name: r.name("triggerer"), Component: "triggerer", Args: []string{"airflow", "triggerer"},
+			Resources: resources("100m", "512Mi", "1Gi"), Replicas: ptr(int32(1)),
+			Ports:         []corev1.ContainerPort{{Name: "triggerer-logs", ContainerPort: TriggererLog}},
+			LivenessProbe: execProbe(60, 5, "airflow", "jobs", "check", "--job-type", "TriggererJob", "--local"),
+		}, c.Triggerer))
+	}
+	return out
+}
+
+// tune applies the shared Airflow settings and the spec's overrides to a component.
+func (r *release) tune(w Workload, c *v1alpha1.Component) Workload {
+	w.Airflow, w.WaitForMigrations = true, true
+	w.Image = r.Airflow.Image
+	w.Checksums = []string{r.name("config")}
+	if w.ServiceAccount == "" {
+		w.ServiceAccount = r.name("airflow")
+	}
+	if c != nil {
+		if c.Replicas != nil {
+			w.Replicas = c.Replicas
+		}
+		if c.Resources != nil {
+			w.Resources = *c.Resources
+		}
+		w.NodeSelector, w.Tolerations, w.Affinity = c.NodeSelector, c.Tolerations, c.Affinity
+	}
+	w.PDB = *w.Replicas > 1
+	return w
+}
+
+// kubernetesGroups are the task groups run by the KubernetesExecutor, default first.
+func (r *release) kubernetesGroups() []v1alpha1.TaskGroup {
+	var out []v1alpha1.TaskGroup
+	for _, g := range r.TaskGroups {
+		if g.Executor == validate.Kubernetes {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// groups builds a worker Deployment per Celery group and a pod template per Kubernetes group.
+func (r *release) groups() ([]Workload, []TaskPod) {
+	var workers []Workload
+	var pods []TaskPod
+	firstCelery := true
+	for _, g := range r.TaskGroups {
+		switch g.Executor {
+		case validate.Celery:
+			queues := g.Name
+			if firstCelery && g.Name != "default" {
+				queues += ",default"
+			}
+			firstCelery = false
+			workers = append(workers, r.worker(g, queues))
+		case validate.Kubernetes:
+			tp := TaskPod{Group: g.Name, File: PodTemplatesDir + "/" + g.Name + ".yaml", Image: g.Image, Env: g.Env,
+				Resources: resources("500m", "1Gi", "2Gi"), NodeSelector: g.NodeSelector, Tolerations: g.Tolerations, Affinity: g.Affinity}
+			if g.Resources != nil {
+				tp.Resources = *g.Resources
+			}
+			pods = append(pods, tp)
+		}
+	}
+	return workers, pods
+}
+
+func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
+	w := Workload{
+		Name: r.name("worker-" + g.Name), Component: "worker", TaskGroup: g.Name, Airflow: true, WaitForMigrations: true,
+		Image:     g.Image,
+		Args:      []string{"airflow", "celery", "worker", "--queues", queues, "--concurrency", fmt.Sprint(*g.Concurrency)},
+		Env:       g.Env,
+		Resources: resources("500m", "1Gi", "2Gi"),
+		Ports:     []corev1.ContainerPort{{Name: "worker-logs", ContainerPort: WorkerLogPort}},
+		LivenessProbe: execProbe(60, 5, "sh", "-c",
+			"exec celery --app airflow.providers.celery.executors.celery_executor.app inspect ping -d celery@$(hostname)"),
+		NodeSelector: g.NodeSelector, Tolerations: g.Tolerations, Affinity: g.Affinity,
+		ServiceAccount:                r.name("airflow"),
+		TerminationGracePeriodSeconds: g.TerminationGracePeriodSeconds,
+		Checksums:                     []string{r.name("config")},
+		Replicas:                      g.Replicas,
+	}
+	if g.Resources != nil {
+		w.Resources = *g.Resources
+	}
+	if a := g.Autoscaling; a != nil {
+		w.Replicas, w.MinReplicas, w.MaxReplicas, w.PDB = nil, *a.MinReplicas, a.MaxReplicas, true
+		if a.Metric == "cpu" {
+			w.HPA = cpuMetric(*a.TargetCPUUtilizationPercentage)
+		} else {
+			w.KEDA = r.keda(queues, *g.Concurrency)
+		}
+	} else {
+		w.PDB = *w.Replicas > 1
+	}
+	return w
+}
+
+// keda counts the group's queued and running tasks, per worker slot. The password is
+// read from the worker's own environment (passwordFromEnv), never copied.
+func (r *release) keda(queues string, concurrency int32) *KEDA {
+	d := r.Database
+	var quoted []string
+	for _, q := range strings.Split(queues, ",") {
+		quoted = append(quoted, "'"+q+"'")
+	}
+	where := fmt.Sprintf("state IN ('queued', 'running') AND queue IN (%s)", strings.Join(quoted, ", "))
+	if d.Type == "mysql" {
+		return &KEDA{Trigger: "mysql", Metadata: map[string]string{
+			"host": d.Host, "port": fmt.Sprint(d.Port), "username": d.User, "dbName": d.Name, "passwordFromEnv": EnvDBPassword,
+			"query":      fmt.Sprintf("SELECT CEIL(COUNT(*) / %d) FROM task_instance WHERE %s", concurrency, where),
+			"queryValue": "1",
+		}}
+	}
+	sslmode := d.SSLMode
+	if sslmode == "" {
+		sslmode = "prefer"
+	}
+	return &KEDA{Trigger: "postgresql", Metadata: map[string]string{
+		"host": d.Host, "port": fmt.Sprint(d.Port), "userName": d.User, "dbName": d.Name, "sslmode": sslmode, "passwordFromEnv": EnvDBPassword,
+		"query":            fmt.Sprintf("SELECT ceil(COUNT(*)::decimal / %d) FROM task_instance WHERE %s", concurrency, where),
+		"targetQueryValue": "1",
+	}}
+}
+
+func (r *release) redis() Workload {
+	red := r.Broker.Redis
+	uid := int64(999)
+	w := Workload{
+		Name: r.name("redis"), Component: "redis", Image: red.Image, Replicas: ptr(int32(1)),
+		Args:           []string{"sh", "-c", `exec redis-server --requirepass "$REDIS_PASSWORD" --save "" --appendonly no`},
+		Env:            []corev1.EnvVar{secretEnv("REDIS_PASSWORD", r.name("redis"), "password")},
+		Resources:      resources("100m", "128Mi", "512Mi"),
+		Ports:          []corev1.ContainerPort{{Name: "redis", ContainerPort: RedisPort}},
+		LivenessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("redis")}}, PeriodSeconds: 15},
+		ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("redis")}}, PeriodSeconds: 5},
+		ServiceAccount: r.name("airflow"),
+		Service:        &Service{Name: r.name("redis"), Ports: []corev1.ServicePort{{Name: "redis", Port: RedisPort, TargetPort: intstr.FromString("redis")}}},
+		PodSecurityContext: &corev1.PodSecurityContext{RunAsUser: &uid, RunAsGroup: &uid, FSGroup: &uid, RunAsNonRoot: ptr(true),
+			SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+	}
+	if red.Resources != nil {
+		w.Resources = *red.Resources
+	}
+	sc := restrictedContainer()
+	w.SecurityContext = &sc
+	return w
+}
+
+// rbac gives the scheduler (KubernetesExecutor) rights over pods in its own namespace and
+// the api-server read access to task pods' logs; nothing else talks to the API.
+func (r *release) rbac(accounts []ServiceAccount) ([]ServiceAccount, []Role) {
+	if !r.executors[validate.Kubernetes] {
+		return accounts, nil
+	}
+	accounts = append(accounts, ServiceAccount{Name: r.name("scheduler")})
+	return accounts, []Role{{
+		Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"),
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
+			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"list", "watch"}},
+		},
+	}}
+}
+
+// executionAPIURL is where 3.x workers and task pods reach the api-server's task API,
+// keeping a base_url path (apache/airflow#51450).
+func (r *release) executionAPIURL() string {
+	path := ""
+	if base := r.Airflow.Config["api"]["base_url"]; base != "" {
+		if u, err := url.Parse(base); err == nil {
+			path = strings.TrimSuffix(u.Path, "/")
+		}
+	}
+	return fmt.Sprintf("http://%s.%s:%d%s/execution/", r.apiServerName(), r.Metadata.Namespace, APIPort, path)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,174 @@
+package model
+
+import (
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+// Values is the chart's values.yaml: every object the chart draws, decided.
+type Values struct {
+	Release Release `json:"release"`
+	// Labels go on every object, beside the chart's own.
+	Labels map[string]string `json:"labels,omitempty"`
+	// ConfigMaps maps a ConfigMap's name to its data.
+	ConfigMaps map[string]map[string]string `json:"configMaps"`
+	// Airflow is what every Airflow pod shares.
+	Airflow AirflowPods `json:"airflow"`
+	// Secrets are created once and kept: every later render reuses the stored values.
+	Secrets   []GeneratedSecret `json:"secrets,omitempty"`
+	Migration Migration         `json:"migration"`
+	Workloads []Workload        `json:"workloads"`
+	TaskPods  []TaskPod         `json:"taskPods,omitempty"`
+	// PodTemplatesConfigMap holds the task pods' template files, mounted in the scheduler.
+	PodTemplatesConfigMap string           `json:"podTemplatesConfigMap,omitempty"`
+	Storage               []Storage        `json:"storage,omitempty"`
+	ServiceAccounts       []ServiceAccount `json:"serviceAccounts"`
+	Roles                 []Role           `json:"roles,omitempty"`
+}
+
+// Release is the release the values were made for; the chart refuses any other.
+type Release struct {
+	Name           string `json:"name"`
+	Namespace      string `json:"namespace"`
+	AirflowVersion string `json:"airflowVersion"`
+}
+
+// AirflowPods is what every Airflow container and task pod shares.
+type AirflowPods struct {
+	ImagePullPolicy    corev1.PullPolicy             `json:"imagePullPolicy"`
+	ImagePullSecrets   []corev1.LocalObjectReference `json:"imagePullSecrets,omitempty"`
+	PodSecurityContext corev1.PodSecurityContext     `json:"podSecurityContext"`
+	SecurityContext    corev1.SecurityContext        `json:"securityContext"`
+	Env                []corev1.EnvVar               `json:"env"`
+	Volumes            []corev1.Volume               `json:"volumes"`
+	VolumeMounts       []corev1.VolumeMount          `json:"volumeMounts"`
+	// InitContainers run before every Airflow container (git-sync's first pull).
+	InitContainers []corev1.Container `json:"initContainers,omitempty"`
+	// Sidecars run beside every long-running Airflow container (git-sync).
+	Sidecars []corev1.Container `json:"sidecars,omitempty"`
+	// ServiceAccount runs every Airflow pod that needs no Kubernetes API access.
+	ServiceAccount string `json:"serviceAccount"`
+}
+
+// GeneratedSecret is a Secret whose random keys are made on first install only.
+type GeneratedSecret struct {
+	Name string `json:"name"`
+	// Random keys get randAlphaNum(length) the first time.
+	Random []RandomKey `json:"random"`
+	// RedisURL, when set, is a key holding redis://:<password>@<host>:6379/0.
+	RedisURL *RedisURL `json:"redisURL,omitempty"`
+}
+
+// RandomKey is one generated key. Base64 keys (Fernet) are encoded once more.
+type RandomKey struct {
+	Key    string `json:"key"`
+	Length int    `json:"length"`
+	Base64 bool   `json:"base64,omitempty"`
+}
+
+// RedisURL builds a broker URL from a generated password key.
+type RedisURL struct {
+	Key         string `json:"key"`
+	PasswordKey string `json:"passwordKey"`
+	Host        string `json:"host"`
+}
+
+// Migration is the Job running `airflow db migrate`. The chart appends a hash of its pod
+// spec to Name: a new version or image is a new Job, never an edit of an immutable one.
+type Migration struct {
+	Name      string                      `json:"name"`
+	Image     string                      `json:"image"`
+	Args      []string                    `json:"args"`
+	Resources corev1.ResourceRequirements `json:"resources"`
+	// Volumes is the subset of the Airflow volumes the Job needs (the config).
+	Volumes      []corev1.Volume      `json:"volumes"`
+	VolumeMounts []corev1.VolumeMount `json:"volumeMounts"`
+	Checksums    []string             `json:"checksums"`
+}
+
+// Workload is one Deployment.
+type Workload struct {
+	Name      string `json:"name"`
+	Component string `json:"component"`
+	TaskGroup string `json:"taskGroup,omitempty"`
+	// Airflow workloads get the shared env, volumes, init containers and sidecars.
+	Airflow bool `json:"airflow"`
+	// Replicas is empty when an autoscaler owns the count.
+	Replicas                      *int32                      `json:"replicas,omitempty"`
+	Image                         string                      `json:"image"`
+	Args                          []string                    `json:"args"`
+	Env                           []corev1.EnvVar             `json:"env,omitempty"`
+	Ports                         []corev1.ContainerPort      `json:"ports,omitempty"`
+	Resources                     corev1.ResourceRequirements `json:"resources"`
+	StartupProbe                  *corev1.Probe               `json:"startupProbe,omitempty"`
+	LivenessProbe                 *corev1.Probe               `json:"livenessProbe,omitempty"`
+	ReadinessProbe                *corev1.Probe               `json:"readinessProbe,omitempty"`
+	NodeSelector                  map[string]string           `json:"nodeSelector,omitempty"`
+	Tolerations                   []corev1.Toleration         `json:"tolerations,omitempty"`
+	Affinity                      *corev1.Affinity            `json:"affinity,omitempty"`
+	ServiceAccount                string                      `json:"serviceAccount"`
+	AutomountToken                bool                        `json:"automountServiceAccountToken"`
+	TerminationGracePeriodSeconds *int64                      `json:"terminationGracePeriodSeconds,omitempty"`
+	Volumes                       []corev1.Volume             `json:"volumes,omitempty"`
+	VolumeMounts                  []corev1.VolumeMount        `json:"volumeMounts,omitempty"`
+	// PodSecurityContext and SecurityContext override the Airflow ones (Redis).
+	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
+	SecurityContext    *corev1.SecurityContext    `json:"securityContext,omitempty"`
+	WaitForMigrations  bool                       `json:"waitForMigrations"`
+	// Checksums names the ConfigMaps this workload reads; their data's hash rolls it.
+	Checksums   []string                   `json:"checksums,omitempty"`
+	Service     *Service                   `json:"service,omitempty"`
+	PDB         bool                       `json:"pdb,omitempty"`
+	KEDA        *KEDA                      `json:"keda,omitempty"`
+	HPA         []autoscalingv2.MetricSpec `json:"hpa,omitempty"`
+	MinReplicas int32                      `json:"minReplicas,omitempty"`
+	MaxReplicas int32                      `json:"maxReplicas,omitempty"`
+}
+
+// Service exposes a workload's ports inside the cluster.
+type Service struct {
+	Name  string               `json:"name"`
+	Ports []corev1.ServicePort `json:"ports"`
+}
+
+// KEDA scales a Celery group with the count of its queued and running tasks.
+type KEDA struct {
+	// Trigger is the scaler type: postgresql or mysql.
+	Trigger  string            `json:"trigger"`
+	Metadata map[string]string `json:"metadata"`
+}
+
+// TaskPod is one KubernetesExecutor task group's pod template file.
+type TaskPod struct {
+	Group        string                      `json:"group"`
+	File         string                      `json:"file"`
+	Image        string                      `json:"image"`
+	Env          []corev1.EnvVar             `json:"env,omitempty"`
+	Resources    corev1.ResourceRequirements `json:"resources"`
+	NodeSelector map[string]string           `json:"nodeSelector,omitempty"`
+	Tolerations  []corev1.Toleration         `json:"tolerations,omitempty"`
+	Affinity     *corev1.Affinity            `json:"affinity,omitempty"`
+}
+
+// Storage is a PersistentVolume pre-bound to its claim; both outlive the release.
+type Storage struct {
+	// Volume is the cluster-wide PersistentVolume's name; it includes the namespace.
+	Volume       string                        `json:"volume"`
+	Claim        string                        `json:"claim"`
+	Size         string                        `json:"size"`
+	MountOptions []string                      `json:"mountOptions,omitempty"`
+	Source       corev1.PersistentVolumeSource `json:"source"`
+}
+
+// ServiceAccount is one identity of the release's pods.
+type ServiceAccount struct {
+	Name string `json:"name"`
+}
+
+// Role is a namespaced Role bound to one service account.
+type Role struct {
+	Name           string              `json:"name"`
+	ServiceAccount string              `json:"serviceAccount"`
+	Rules          []rbacv1.PolicyRule `json:"rules"`
+}

@@ -1,0 +1,195 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"reflect"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/releaseutil"
+	"sigs.k8s.io/yaml"
+
+	basechart "github.com/airkube/airkube/chart"
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+	"github.com/airkube/airkube/generator/diag"
+	"github.com/airkube/airkube/generator/jsonschema"
+	"github.com/airkube/airkube/generator/load"
+	"github.com/airkube/airkube/generator/model"
+	"github.com/airkube/airkube/generator/validate"
+)
+
+// ChartVersion is the version of every chart airkube writes; a release's content is
+// told apart by its values, and its Airflow version by appVersion.
+const ChartVersion = "0.1.0"
+
+// KubeVersion is the Kubernetes versions the chart supports.
+const KubeVersion = ">=1.29.0-0"
+
+// Result is a rendered release.
+type Result struct {
+	Release *v1alpha1.AirflowRelease
+	// Chart maps a path inside the chart folder to its bytes.
+	Chart map[string][]byte
+	// Manifest is every rendered object, as `helm template` prints them.
+	Manifest []byte
+	// Warnings are problems that did not stop the render.
+	Warnings diag.List
+}
+
+// Name is the release's name: the chart folder and manifest file are named after it.
+func (r *Result) Name() string { return r.Release.Metadata.Name }
+
+// Files renders the spec file with its overlays applied in order.
+func Files(spec string, overlays ...string) (*Result, error) {
+	loaded, err := load.Files(spec, overlays)
+	if err != nil {
+		return nil, err
+	}
+	return fromLoaded(loaded)
+}
+
+// Inputs renders in-memory documents (spec first, then overlays).
+func Inputs(spec load.Input, overlays ...load.Input) (*Result, error) {
+	loaded, err := load.Load(spec, overlays...)
+	if err != nil {
+		return nil, err
+	}
+	return fromLoaded(loaded)
+}
+
+// Check loads, defaults and validates without rendering; it returns every problem.
+func Check(spec string, overlays ...string) (diag.List, error) {
+	loaded, err := load.Files(spec, overlays)
+	if l, ok := err.(diag.List); ok {
+		return l, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v1alpha1.SetDefaults(loaded.Release)
+	return validate.Validate(loaded.Release, loaded.Index.Locate), nil
+}
+
+func fromLoaded(loaded *load.Result) (*Result, error) {
+	rel := loaded.Release
+	v1alpha1.SetDefaults(rel)
+	problems := validate.Validate(rel, loaded.Index.Locate)
+	if err := problems.Err(); err != nil {
+		return nil, problems
+	}
+	values, err := model.Build(rel)
+	if err != nil {
+		return nil, err
+	}
+	files, err := chartFiles(rel, values)
+	if err != nil {
+		return nil, err
+	}
+	manifest, err := Template(files, rel.Metadata.Name, rel.Metadata.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Release: rel, Chart: files, Manifest: manifest, Warnings: problems.Warnings()}, nil
+}
+
+// chartFiles assembles the chart: the embedded templates plus this release's
+// Chart.yaml, values.yaml and values.schema.json.
+func chartFiles(rel *v1alpha1.AirflowRelease, values *model.Values) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	err := fs.WalkDir(basechart.Files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(basechart.Files, p)
+		files[p] = data
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string]any{
+		"apiVersion":  "v2",
+		"name":        rel.Metadata.Name,
+		"description": fmt.Sprintf("Apache Airflow %s release %s, rendered by airkube. Edit the airkube spec, not this chart.", rel.Airflow.Version, rel.Metadata.Name),
+		"type":        "application",
+		"version":     ChartVersion,
+		"appVersion":  rel.Airflow.Version,
+		"kubeVersion": KubeVersion,
+		"keywords":    []string{"airflow", "airkube"},
+	}
+	if files["Chart.yaml"], err = yaml.Marshal(meta); err != nil {
+		return nil, err
+	}
+	v, err := yaml.Marshal(values)
+	if err != nil {
+		return nil, err
+	}
+	files["values.yaml"] = append([]byte("# Values of release "+rel.Metadata.Name+", written by airkube: change the spec and render again.\n"), v...)
+	schema, err := json.MarshalIndent(jsonschema.For(reflect.TypeOf(model.Values{}), "airkube release values"), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	files["values.schema.json"] = append(schema, '\n')
+	return files, nil
+}
+
+// Template renders chart files offline, as `helm template` would print them: one
+// document per object, sorted in Helm's install order, each under its source comment.
+// Generated secrets show a placeholder (there is no cluster to read them back from).
+func Template(files map[string][]byte, name, namespace string) ([]byte, error) {
+	ch, err := Load(files)
+	if err != nil {
+		return nil, err
+	}
+	vals, err := chartutil.ReadValues(files["values.yaml"])
+	if err != nil {
+		return nil, fmt.Errorf("reading values.yaml: %w", err)
+	}
+	caps := chartutil.DefaultCapabilities.Copy()
+	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{Name: name, Namespace: namespace, IsInstall: true, Revision: 1}, caps)
+	if err != nil {
+		return nil, err
+	}
+	top["Release"].(map[string]any)["Service"] = "airkube"
+	out, err := engine.Render(ch, top)
+	if err != nil {
+		return nil, err
+	}
+	delete(out, path.Join(ch.Name(), "templates", "NOTES.txt"))
+	for k, v := range out {
+		if strings.TrimSpace(v) == "" {
+			delete(out, k)
+		}
+	}
+	_, manifests, err := releaseutil.SortManifests(out, caps.APIVersions, releaseutil.InstallOrder)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	for _, m := range manifests {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.Name, strings.TrimSpace(m.Content))
+	}
+	return b.Bytes(), nil
+}
+
+// Load builds a Helm chart from in-memory files.
+func Load(files map[string][]byte) (*chart.Chart, error) {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var buffered []*loader.BufferedFile
+	for _, n := range names {
+		buffered = append(buffered, &loader.BufferedFile{Name: n, Data: files[n]})
+	}
+	return loader.LoadFiles(buffered)
+}

@@ -1,0 +1,78 @@
+package validate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/airkube/airkube/generator/airflowcfg"
+)
+
+// Managed lists the airflow.cfg keys airkube sets itself, with the spec field that
+// decides each. Setting one in airflow.config would fight the chart, so it is an error.
+var Managed = map[string]string{
+	"core.executor":                         "executor",
+	"core.dags_folder":                      "storage.dags.mountPath",
+	"core.fernet_key":                       "secrets.existingSecret",
+	"core.execution_api_server_url":         "the api-server Service (derived)",
+	"core.hostname_callable":                "airkube (pods are reached by IP)",
+	"database.sql_alchemy_conn":             "database",
+	"core.sql_alchemy_conn":                 "database",
+	"logging.base_log_folder":               "storage.logs.mountPath",
+	"logging.remote_logging":                "storage.logs.remote",
+	"logging.remote_base_log_folder":        "storage.logs.remote.baseLogFolder",
+	"logging.remote_log_conn_id":            "storage.logs.remote.connId",
+	"celery.broker_url":                     "broker",
+	"kubernetes_executor.namespace":         "metadata.namespace",
+	"kubernetes_executor.pod_template_file": "taskGroups",
+	"kubernetes_executor.in_cluster":        "airkube (executors run in the cluster)",
+	"kubernetes_executor.ssl_ca_cert":       "kubernetesAPI.caBundle",
+	"kubernetes_executor.verify_ssl":        "kubernetesAPI.verifySSL",
+	"api.secret_key":                        "secrets.existingSecret",
+	"webserver.secret_key":                  "secrets.existingSecret",
+	"api_auth.jwt_secret":                   "secrets.existingSecret",
+	"scheduler.standalone_dag_processor":    "components.dagProcessor.enabled",
+	"scheduler.enable_health_check":         "airkube (the scheduler's probes use it)",
+}
+
+func (c *checker) airflowConfig(cfg map[string]map[string]string, version string) {
+	keys, err := airflowcfg.ForVersion(version)
+	if err != nil {
+		if len(cfg) > 0 {
+			c.warnf("airflow.config", "not checked: %v", err)
+		}
+		return
+	}
+	for _, section := range sortedMapKeys(cfg) {
+		for _, key := range sortedMapKeys(cfg[section]) {
+			path := fmt.Sprintf("airflow.config.%s.%s", section, key)
+			full := strings.ToLower(section + "." + key)
+			base := strings.TrimSuffix(strings.TrimSuffix(full, "_cmd"), "_secret")
+			if field, ok := Managed[base]; ok {
+				c.errorf(path, "airkube sets this from %s; set that instead", field)
+				continue
+			}
+			switch verdict, repl := keys.Check(full); verdict {
+			case airflowcfg.Deprecated:
+				c.warnf(path, "deprecated in Airflow %s; use %s", keys.Line, repl)
+			case airflowcfg.Removed:
+				if repl == "" {
+					c.errorf(path, "removed in Airflow 3; drop it")
+				} else {
+					c.errorf(path, "renamed in Airflow 3; use %s", repl)
+				}
+			case airflowcfg.Unknown:
+				c.warnf(path, "not a key Airflow %s reads (it would be ignored); closest valid key: %s", keys.Line, repl)
+			}
+		}
+	}
+}
+
+func sortedMapKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,397 @@
+package validate
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+	"github.com/airkube/airkube/generator/diag"
+)
+
+// Locator says where a field path was written.
+type Locator func(path string) diag.Location
+
+// Executor names airkube knows, and what each may be combined with.
+const (
+	Local            = "LocalExecutor"
+	Celery           = "CeleryExecutor"
+	Kubernetes       = "KubernetesExecutor"
+	CeleryKubernetes = "CeleryKubernetesExecutor"
+)
+
+var (
+	dnsLabel      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	postgresModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+	mysqlModes    = []string{"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"}
+)
+
+// maxNameLen keeps every derived object name ("<name>-worker-<group>") within 63.
+const maxNameLen = 30
+
+type checker struct {
+	locate   Locator
+	problems diag.List
+}
+
+func (c *checker) errorf(path, format string, args ...any) {
+	c.problems = append(c.problems, diag.Problem{Location: c.locate(path), Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) warnf(path, format string, args ...any) {
+	c.problems = append(c.problems, diag.Problem{Location: c.locate(path), Path: path, Message: fmt.Sprintf(format, args...), Warning: true})
+}
+
+// Validate returns every problem of a defaulted release, sorted by place.
+func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
+	c := &checker{locate: locate}
+	c.header(r)
+	major := c.version(r.Airflow.Version)
+	executors := c.executors(r.Executor, major)
+	c.database(&r.Database)
+	c.broker(r, executors)
+	c.storage(&r.Storage)
+	c.kubernetesAPI(&r.KubernetesAPI, executors)
+	c.components(r, major)
+	c.taskGroups(r, executors)
+	c.airflowConfig(r.Airflow.Config, r.Airflow.Version)
+	c.problems.Sort()
+	return c.problems
+}
+
+func (c *checker) header(r *v1alpha1.AirflowRelease) {
+	if r.APIVersion != v1alpha1.APIVersion {
+		c.errorf("apiVersion", "%q is not supported; use %s", r.APIVersion, v1alpha1.APIVersion)
+	}
+	if r.Kind != v1alpha1.Kind {
+		c.errorf("kind", "%q is not supported; use %s", r.Kind, v1alpha1.Kind)
+	}
+	c.label("metadata.name", r.Metadata.Name, maxNameLen)
+	c.label("metadata.namespace", r.Metadata.Namespace, 63)
+	if r.Airflow.Image == "" || strings.ContainsAny(r.Airflow.Image, " \t") {
+		c.errorf("airflow.image", "%q is not an image reference", r.Airflow.Image)
+	}
+	if p := r.Airflow.ImagePullPolicy; p != "Always" && p != "IfNotPresent" && p != "Never" {
+		c.errorf("airflow.imagePullPolicy", "%q is not one of Always, IfNotPresent, Never", p)
+	}
+	if *r.Airflow.UID == 0 {
+		c.errorf("airflow.uid", "0 (root) breaks the restricted Pod Security Standard; use the uid that owns your NAS export, e.g. 50000")
+	}
+}
+
+func (c *checker) label(path, v string, max int) {
+	switch {
+	case v == "":
+		c.errorf(path, "required: a DNS label (lower-case letters, digits and '-')")
+	case len(v) > max || !dnsLabel.MatchString(v):
+		c.errorf(path, "%q is not a DNS label of at most %d characters (lower-case letters, digits and '-', starting and ending with a letter or digit)", v, max)
+	}
+}
+
+// version returns the Airflow major version, 0 when unsupported.
+func (c *checker) version(v string) uint64 {
+	sv, err := semver.StrictNewVersion(v)
+	if err != nil {
+		c.errorf("airflow.version", "%q is not a version like 3.3.2; supported are 2.11.x and 3.0.x to 3.3.x", v)
+		return 0
+	}
+	if (sv.Major() == 2 && sv.Minor() == 11) || (sv.Major() == 3 && sv.Minor() <= 3) {
+		return sv.Major()
+	}
+	c.errorf("airflow.version", "%s is not supported; supported are 2.11.x and 3.0.x to 3.3.x", v)
+	return 0
+}
+
+// Executors splits an executor setting into its names.
+func Executors(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		out = append(out, strings.TrimSpace(e))
+	}
+	return out
+}
+
+func (c *checker) executors(s string, major uint64) map[string]bool {
+	set := map[string]bool{}
+	names := Executors(s)
+	for _, e := range names {
+		switch {
+		case e == CeleryKubernetes && major == 3:
+			c.errorf("executor", "CeleryKubernetesExecutor was removed in Airflow 3; use the multi-executor form %s,%s", Celery, Kubernetes)
+		case e == CeleryKubernetes && len(names) > 1:
+			c.errorf("executor", "CeleryKubernetesExecutor cannot be combined with other executors; use %s,%s instead", Celery, Kubernetes)
+		case e != Local && e != Celery && e != Kubernetes && e != CeleryKubernetes:
+			c.errorf("executor", "%q is not an executor airkube deploys; use %s, %s, %s, a comma list of them, or %s (Airflow 2.x)", e, Local, Celery, Kubernetes, CeleryKubernetes)
+		case set[e]:
+			c.errorf("executor", "%s is listed twice", e)
+		}
+		set[e] = true
+	}
+	if set[CeleryKubernetes] {
+		set[Celery], set[Kubernetes] = true, true
+	}
+	return set
+}
+
+func (c *checker) database(d *v1alpha1.Database) {
+	modes := postgresModes
+	switch d.Type {
+	case "postgres":
+	case "mysql":
+		modes = mysqlModes
+	default:
+		c.errorf("database.type", "%q is not a database airkube connects to; use postgres or mysql", d.Type)
+	}
+	if d.ConnectionSecret != nil {
+		c.secretKey("database.connectionSecret", d.ConnectionSecret)
+		for path, set := range map[string]bool{"host": d.Host != "", "name": d.Name != "", "user": d.User != "", "passwordSecret": d.PasswordSecret != nil, "sslMode": d.SSLMode != ""} {
+			if set {
+				c.errorf("database."+path, "cannot be set with connectionSecret, which holds the whole URI")
+			}
+		}
+		return
+	}
+	for path, v := range map[string]string{"host": d.Host, "name": d.Name, "user": d.User} {
+		if v == "" {
+			c.errorf("database."+path, "required (or give connectionSecret with the whole URI)")
+		}
+	}
+	if d.PasswordSecret == nil {
+		c.errorf("database.passwordSecret", "required: {name, key} of the Secret holding the password (or give connectionSecret)")
+	} else {
+		c.secretKey("database.passwordSecret", d.PasswordSecret)
+	}
+	if d.Port < 1 || d.Port > 65535 {
+		c.errorf("database.port", "%d is not a port (1-65535)", d.Port)
+	}
+	if d.SSLMode != "" && !contains(modes, d.SSLMode) {
+		c.errorf("database.sslMode", "%q is not an sslMode of %s; use one of %s", d.SSLMode, d.Type, strings.Join(modes, ", "))
+	}
+}
+
+func (c *checker) secretKey(path string, s *v1alpha1.SecretKey) {
+	if s.Name == "" {
+		c.errorf(path+".name", "required: the Secret's name")
+	}
+	if s.Key == "" {
+		c.errorf(path+".key", "required: the key in the Secret")
+	}
+}
+
+func (c *checker) broker(r *v1alpha1.AirflowRelease, executors map[string]bool) {
+	b := r.Broker
+	switch {
+	case executors[Celery] && b == nil:
+		c.errorf("broker", "required with CeleryExecutor: redis: {} for a bundled Redis, or urlSecret: {name, key}")
+	case !executors[Celery] && b != nil:
+		c.errorf("broker", "only used by CeleryExecutor, which this release does not run; remove it")
+	case b != nil && (b.Redis == nil) == (b.URLSecret == nil):
+		c.errorf("broker", "give exactly one of redis or urlSecret")
+	case b != nil && b.URLSecret != nil:
+		c.secretKey("broker.urlSecret", b.URLSecret)
+	}
+}
+
+func (c *checker) storage(s *v1alpha1.Storage) {
+	d := s.DAGs
+	c.oneSource("storage.dags", map[string]bool{"nfs": d.NFS != nil, "csi": d.CSI != nil, "existingClaim": d.ExistingClaim != "", "gitSync": d.GitSync != nil, "image": d.Image != nil})
+	c.nfs("storage.dags.nfs", d.NFS)
+	c.csi("storage.dags.csi", d.CSI)
+	if g := d.GitSync; g != nil && g.Repo == "" {
+		c.errorf("storage.dags.gitSync.repo", "required: the git repository URL")
+	}
+	l := s.Logs
+	c.oneSource("storage.logs", map[string]bool{"nfs": l.NFS != nil, "csi": l.CSI != nil, "existingClaim": l.ExistingClaim != "", "remote": l.Remote != nil})
+	c.nfs("storage.logs.nfs", l.NFS)
+	c.csi("storage.logs.csi", l.CSI)
+	if l.Remote != nil && !strings.Contains(l.Remote.BaseLogFolder, "://") {
+		c.errorf("storage.logs.remote.baseLogFolder", "%q is not a remote URL like s3://bucket/logs", l.Remote.BaseLogFolder)
+	}
+	for path, p := range map[string]string{"storage.dags.mountPath": d.MountPath, "storage.logs.mountPath": l.MountPath} {
+		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "/opt/airkube") {
+			c.errorf(path, "%q must be an absolute path outside /opt/airkube", p)
+		}
+	}
+	if d.MountPath == l.MountPath {
+		c.errorf("storage.logs.mountPath", "%q is also the DAGs' mountPath; give logs their own folder", l.MountPath)
+	}
+	for path, q := range map[string]string{"storage.dags.size": d.Size, "storage.logs.size": l.Size} {
+		if _, err := resource.ParseQuantity(q); err != nil {
+			c.errorf(path, "%q is not a quantity like 10Gi", q)
+		}
+	}
+	if d.ExistingClaim != "" {
+		c.label("storage.dags.existingClaim", d.ExistingClaim, 253)
+	}
+	if l.ExistingClaim != "" {
+		c.label("storage.logs.existingClaim", l.ExistingClaim, 253)
+	}
+}
+
+func (c *checker) oneSource(path string, set map[string]bool) {
+	var given []string
+	for k, v := range set {
+		if v {
+			given = append(given, k)
+		}
+	}
+	if len(given) > 1 {
+		sort.Strings(given)
+		c.errorf(path, "give one source, not %s", strings.Join(given, " and "))
+	}
+}
+
+func (c *checker) nfs(path string, n *v1alpha1.NFS) {
+	if n == nil {
+		return
+	}
+	if n.Server == "" {
+		c.errorf(path+".server", "required: the NFS server's host name or address")
+	}
+	if !strings.HasPrefix(n.Path, "/") {
+		c.errorf(path+".path", "%q must be the export's absolute path", n.Path)
+	}
+}
+
+func (c *checker) csi(path string, v *v1alpha1.CSI) {
+	if v == nil {
+		return
+	}
+	if v.Driver == "" {
+		c.errorf(path+".driver", "required: the CSI driver's name")
+	}
+	if v.VolumeHandle == "" {
+		c.errorf(path+".volumeHandle", "required: the volume's handle")
+	}
+}
+
+func (c *checker) kubernetesAPI(k *v1alpha1.KubernetesAPI, executors map[string]bool) {
+	if ca := k.CABundle; ca != nil {
+		if (ca.ConfigMap == "") == (ca.Secret == "") {
+			c.errorf("kubernetesAPI.caBundle", "give exactly one of configMap or secret")
+		}
+	}
+	insecure := k.VerifySSL != nil && !*k.VerifySSL
+	switch {
+	case (k.CABundle != nil || k.VerifySSL != nil) && !executors[Kubernetes]:
+		c.errorf("kubernetesAPI", "only used by KubernetesExecutor, which this release does not run; remove it")
+	case insecure && !k.AllowInsecureTLS:
+		c.errorf("kubernetesAPI.verifySSL", "false turns off TLS checks of the Kubernetes API; give caBundle with the API's CA instead, or set allowInsecureTLS: true to accept the risk")
+	case insecure:
+		c.warnf("kubernetesAPI.verifySSL", "TLS checks of the Kubernetes API are off: anyone on the path can impersonate the API server; prefer caBundle")
+	}
+	if insecure && k.CABundle != nil {
+		c.errorf("kubernetesAPI.caBundle", "has no effect with verifySSL: false; keep one of them")
+	}
+}
+
+func (c *checker) components(r *v1alpha1.AirflowRelease, major uint64) {
+	for name, comp := range map[string]*v1alpha1.Component{"apiServer": r.Components.APIServer, "scheduler": r.Components.Scheduler, "dagProcessor": r.Components.DAGProcessor, "triggerer": r.Components.Triggerer} {
+		if comp == nil {
+			continue
+		}
+		path := "components." + name
+		if comp.Replicas != nil && *comp.Replicas < 1 {
+			c.errorf(path+".replicas", "%d: at least 1", *comp.Replicas)
+		}
+		if comp.Enabled != nil && !*comp.Enabled && (name == "apiServer" || name == "scheduler" || (name == "dagProcessor" && major == 3)) {
+			c.errorf(path+".enabled", "%s cannot be turned off in Airflow %d", name, major)
+		}
+	}
+}
+
+func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bool) {
+	seen := map[string]bool{}
+	var release []string
+	for _, e := range []string{Local, Celery, Kubernetes} {
+		if executors[e] {
+			release = append(release, e)
+		}
+	}
+	locals := 0
+	for i, g := range r.TaskGroups {
+		path := fmt.Sprintf("taskGroups[%d]", i)
+		c.label(path+".name", g.Name, 20)
+		if seen[g.Name] {
+			c.errorf(path+".name", "%q names another group too; names must be unique", g.Name)
+		}
+		seen[g.Name] = true
+		if g.Patch != "" {
+			c.errorf(path+".$patch", "is only valid in an overlay")
+		}
+		if !executors[g.Executor] || g.Executor == CeleryKubernetes {
+			c.errorf(path+".executor", "%q is not one of the release's executors (%s)", g.Executor, strings.Join(release, ", "))
+			continue
+		}
+		switch g.Executor {
+		case Local:
+			locals++
+			if locals > 1 {
+				c.errorf(path, "a release has one LocalExecutor group: its tasks run inside the scheduler")
+			}
+			if g.Image != r.Airflow.Image {
+				c.errorf(path+".image", "LocalExecutor tasks run inside the scheduler, which uses airflow.image; give this group executor %s or %s for its own image", Celery, Kubernetes)
+			}
+			c.noWorkers(path, g, Local)
+		case Kubernetes:
+			c.noWorkers(path, g, Kubernetes)
+		case Celery:
+			if g.Replicas != nil && g.Autoscaling != nil {
+				c.errorf(path+".replicas", "cannot be set with autoscaling; use autoscaling.minReplicas")
+			}
+			if g.Replicas != nil && *g.Replicas < 0 {
+				c.errorf(path+".replicas", "%d: at least 0", *g.Replicas)
+			}
+			if *g.Concurrency < 1 {
+				c.errorf(path+".concurrency", "%d: at least 1", *g.Concurrency)
+			}
+			c.autoscaling(path+".autoscaling", g.Autoscaling, r)
+		}
+	}
+}
+
+func (c *checker) noWorkers(path string, g v1alpha1.TaskGroup, executor string) {
+	if g.Autoscaling != nil {
+		c.errorf(path+".autoscaling", "%s groups have no workers to scale; only %s groups do", executor, Celery)
+	}
+	if g.Replicas != nil {
+		c.errorf(path+".replicas", "%s groups have no workers; only %s groups do", executor, Celery)
+	}
+}
+
+func (c *checker) autoscaling(path string, a *v1alpha1.Autoscaling, r *v1alpha1.AirflowRelease) {
+	if a == nil {
+		return
+	}
+	if a.MaxReplicas < 1 {
+		c.errorf(path+".maxReplicas", "required: at least 1")
+	}
+	if *a.MinReplicas < 0 || *a.MinReplicas > a.MaxReplicas {
+		c.errorf(path+".minReplicas", "%d must be between 0 and maxReplicas (%d)", *a.MinReplicas, a.MaxReplicas)
+	}
+	switch a.Metric {
+	case "queue":
+		if r.Database.ConnectionSecret != nil {
+			c.errorf(path+".metric", "queue scaling reads the database through host, name, user and passwordSecret; give those instead of database.connectionSecret, or use metric: cpu")
+		}
+	case "cpu":
+		if *a.MinReplicas < 1 {
+			c.errorf(path+".minReplicas", "metric cpu needs at least 1 worker; only queue scaling can scale to 0")
+		}
+	default:
+		c.errorf(path+".metric", "%q is not a metric; use queue (KEDA, queued and running tasks) or cpu (HorizontalPodAutoscaler)", a.Metric)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Starts (or reuses) a local kwok cluster from the cached pinned binaries; prints its kubeconfig path last.
+set -o errexit -o nounset -o pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=/dev/null
+source "${ROOT}/hack/tools/versions.env"
+CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
+NAME="${AIRKUBE_CLUSTER:-airkube}"
+export KWOK_WORKDIR="${CACHE}/kwok"               # kwokctl keeps each cluster under clusters/<name>/
+KUBECONFIG_PATH="${KWOK_WORKDIR}/clusters/${NAME}/kubeconfig.yaml"
+
+BIN="$("${ROOT}/hack/cluster/build.sh" | tail -n 1)"
+# kwokctl takes kubectl (and the kube version it generates flags for) from the environment, not from flags.
+export KWOK_KUBECTL_BINARY="${BIN}/kubectl" KWOK_KUBE_VERSION="${KUBE_VERSION}"
+kwokctl() { "${BIN}/kwokctl" "$@"; }
+kubectl() { "${BIN}/kubectl" --kubeconfig "${KUBECONFIG_PATH}" "$@"; }
+healthy() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl get --raw /readyz >/dev/null 2>&1; }
+
+mkdir -p "${KWOK_WORKDIR}"
+exec 9>"${KWOK_WORKDIR}/${NAME}.lock"   # shared with down.sh: one up/down per cluster at a time
+flock 9
+
+if healthy; then
+  echo "cluster ${NAME} already running" >&2
+else
+  if [[ -d "${KWOK_WORKDIR}/clusters/${NAME}" ]]; then
+    echo "cluster ${NAME} exists but is not healthy: recreating it" >&2
+    kwokctl delete cluster --name "${NAME}" --kubeconfig "" >&2 || true
+  fi
+  start=${SECONDS}
+  # Every binary is a local path, so nothing is downloaded. --kubeconfig "" keeps ~/.kube/config untouched.
+  # kwokctl's default stages (node-initialize, node-heartbeat-with-lease, pod-ready, pod-complete for Job pods,
+  # pod-delete) make fake nodes Ready, pods Running, Deployments Available and Jobs Complete.
+  kwokctl create cluster --name "${NAME}" --runtime binary --kubeconfig "" \
+    --kube-apiserver-binary "${BIN}/kube-apiserver" \
+    --kube-controller-manager-binary "${BIN}/kube-controller-manager" \
+    --kube-scheduler-binary "${BIN}/kube-scheduler" \
+    --kwok-controller-binary "${BIN}/kwok" \
+    --etcd-binary "${BIN}/etcd" \
+    --disable-qps-limits \
+    --wait 3m >&2
+  # "Usable": the API answers and the controller-manager has created the default ServiceAccount.
+  for _ in $(seq 120); do
+    healthy && kubectl get serviceaccount default -n default >/dev/null 2>&1 && break
+    sleep 1
+  done
+  healthy || { echo "cluster ${NAME} did not become healthy" >&2; exit 1; }
+  echo "cluster ${NAME} up in $((SECONDS - start))s ($(kubectl version -o json | grep -m1 gitVersion | tr -d ' ",'))" >&2
+fi
+
+echo "${KUBECONFIG_PATH}"
