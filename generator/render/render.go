@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -154,7 +155,10 @@ func Template(files map[string][]byte, name, namespace string) ([]byte, error) {
 		return nil, fmt.Errorf("reading values.yaml: %w", err)
 	}
 	caps := chartutil.DefaultCapabilities.Copy()
-	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{Name: name, Namespace: namespace, IsInstall: true, Revision: 1}, caps)
+	// The schema is checked by Helm at install and by the lint tests; checking the values
+	// airkube itself just made would double the render time.
+	opts := chartutil.ReleaseOptions{Name: name, Namespace: namespace, IsInstall: true, Revision: 1}
+	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, true)
 	if err != nil {
 		return nil, err
 	}
@@ -169,15 +173,56 @@ func Template(files map[string][]byte, name, namespace string) ([]byte, error) {
 			delete(out, k)
 		}
 	}
-	_, manifests, err := releaseutil.SortManifests(out, caps.APIVersions, releaseutil.InstallOrder)
-	if err != nil {
-		return nil, err
-	}
 	var b bytes.Buffer
-	for _, m := range manifests {
-		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.Name, strings.TrimSpace(m.Content))
+	for _, m := range sortManifests(out) {
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.source, strings.TrimSpace(m.content))
 	}
 	return b.Bytes(), nil
+}
+
+type manifest struct{ source, kind, content string }
+
+var kindLine = regexp.MustCompile(`(?m)^kind:\s*(\S+)`)
+
+// sortManifests orders documents as Helm installs them (releaseutil.SortManifests):
+// by file, then by kind in Helm's install order, unknown kinds last by name. It reads
+// only each document's kind line: parsing every document dominated render time, and
+// the tests parse the output in full anyway.
+func sortManifests(files map[string]string) []manifest {
+	order := map[string]int{}
+	for i, k := range releaseutil.InstallOrder {
+		order[k] = i
+	}
+	paths := make([]string, 0, len(files))
+	for p := range files {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var out []manifest
+	for _, p := range paths {
+		for _, doc := range strings.Split("\n"+files[p], "\n---") {
+			if strings.TrimSpace(doc) == "" {
+				continue
+			}
+			m := manifest{source: p, content: doc}
+			if match := kindLine.FindStringSubmatch(m.content); match != nil {
+				m.kind = match[1]
+			}
+			out = append(out, m)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, aok := order[out[i].kind]
+		b, bok := order[out[j].kind]
+		switch {
+		case aok && bok:
+			return a < b
+		case aok != bok:
+			return aok
+		}
+		return out[i].kind < out[j].kind
+	})
+	return out
 }
 
 // Load builds a Helm chart from in-memory files.

@@ -1,0 +1,51 @@
+package tests
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestGolden renders every case and compares the objects with golden/<case>/manifest.yaml.
+// `go test ./tests -update` rewrites them; review the diff as the change.
+func TestGolden(t *testing.T) {
+	for _, c := range cases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			got := c.render(t).Manifest
+			path := filepath.Join(c.Dir, "manifest.yaml")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("reading golden file (run with -update to create it): %v", err)
+			}
+			if diff := cmp.Diff(parseManifest(t, want), parseManifest(t, got)); diff != "" {
+				t.Errorf("%s differs (-want +got):\n%s", path, diff)
+			}
+		})
+	}
+}
+
+// TestDeterministic renders each case ten times: every file must be byte-identical.
+func TestDeterministic(t *testing.T) {
+	for _, c := range cases(t) {
+		first := c.render(t)
+		for i := 0; i < 10; i++ {
+			again := c.render(t)
+			if !bytes.Equal(first.Manifest, again.Manifest) {
+				t.Fatalf("%s: manifest differs between renders", c.Name)
+			}
+			for name, data := range first.Chart {
+				if !bytes.Equal(data, again.Chart[name]) {
+					t.Fatalf("%s: chart file %s differs between renders", c.Name, name)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,303 @@
+package tests
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+)
+
+// release is a rendered case, parsed into the objects the invariants look at.
+type release struct {
+	spec        *v1alpha1.AirflowRelease
+	objects     []object
+	deployments []appsv1.Deployment
+	jobs        []batchv1.Job
+	// taskPods are the KubernetesExecutor pod template files, by group.
+	taskPods map[string]corev1.Pod
+	cfg      map[string]string
+}
+
+// airflowPod is a pod spec that runs Airflow, with a name for messages.
+type airflowPod struct {
+	name string
+	spec corev1.PodSpec
+	// image is the image the pod's task group asked for ("" for components).
+	group string
+}
+
+func convert(t testing.TB, in any, out any) {
+	t.Helper()
+	data, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func parseRelease(t testing.TB, c goldenCase) *release {
+	t.Helper()
+	res := c.render(t)
+	r := &release{spec: res.Release, objects: parseManifest(t, res.Manifest), taskPods: map[string]corev1.Pod{}, cfg: map[string]string{}}
+	for _, o := range r.objects {
+		switch o["kind"] {
+		case "Deployment":
+			var d appsv1.Deployment
+			convert(t, o, &d)
+			r.deployments = append(r.deployments, d)
+		case "Job":
+			var j batchv1.Job
+			convert(t, o, &j)
+			r.jobs = append(r.jobs, j)
+		case "ConfigMap":
+			var cm corev1.ConfigMap
+			convert(t, o, &cm)
+			if strings.HasSuffix(cm.Name, "-pod-templates") {
+				for file, data := range cm.Data {
+					var p corev1.Pod
+					if err := yaml.UnmarshalStrict([]byte(data), &p); err != nil {
+						t.Fatalf("%s: pod template %s: %v", c.Name, file, err)
+					}
+					r.taskPods[strings.TrimSuffix(file, ".yaml")] = p
+				}
+			}
+			if cfg, ok := cm.Data["airflow.cfg"]; ok {
+				r.cfg = parseINI(cfg)
+			}
+		}
+	}
+	return r
+}
+
+// parseINI reads airflow.cfg into "section.key" → value.
+func parseINI(s string) map[string]string {
+	out := map[string]string{}
+	section := ""
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "["):
+			section = strings.Trim(line, "[]")
+		case strings.Contains(line, " = "):
+			k, v, _ := strings.Cut(line, " = ")
+			out[section+"."+k] = v
+		}
+	}
+	return out
+}
+
+// airflowPods are every component, worker and task pod that runs Airflow.
+func (r *release) airflowPods() []airflowPod {
+	var out []airflowPod
+	for _, d := range r.deployments {
+		if d.Spec.Template.Labels["app.kubernetes.io/component"] == "redis" {
+			continue
+		}
+		out = append(out, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec, group: d.Spec.Template.Labels["airkube.dev/task-group"]})
+	}
+	for g, p := range r.taskPods {
+		out = append(out, airflowPod{name: "pod template " + g, spec: p.Spec, group: g})
+	}
+	return out
+}
+
+func mainContainer(p airflowPod) corev1.Container { return p.spec.Containers[0] }
+
+func mountedAt(c corev1.Container, path string) bool {
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == path || strings.HasPrefix(path, strings.TrimSuffix(m.MountPath, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+func forEachCase(t *testing.T, check func(t *testing.T, r *release)) {
+	for _, c := range cases(t) {
+		t.Run(c.Name, func(t *testing.T) { check(t, parseRelease(t, c)) })
+	}
+}
+
+// TestInvariantStorageMounts: DAGs at core.dags_folder and logs at base_log_folder in
+// every Airflow container, the same way everywhere.
+func TestInvariantStorageMounts(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		dags, logs := r.cfg["core.dags_folder"], r.cfg["logging.base_log_folder"]
+		if dags == "" || logs == "" {
+			t.Fatalf("airflow.cfg lacks dags_folder or base_log_folder: %v", r.cfg)
+		}
+		baked := r.spec.Storage.DAGs.Image != nil || (r.spec.Storage.DAGs.NFS == nil && r.spec.Storage.DAGs.CSI == nil &&
+			r.spec.Storage.DAGs.ExistingClaim == "" && r.spec.Storage.DAGs.GitSync == nil)
+		var dagVolume *corev1.Volume
+		for _, p := range r.airflowPods() {
+			c := mainContainer(p)
+			if !baked && !mountedAt(c, dags) {
+				t.Errorf("%s: container %s does not mount DAGs at %s", p.name, c.Name, dags)
+			}
+			if !mountedAt(c, logs) {
+				t.Errorf("%s: container %s does not mount logs at %s", p.name, c.Name, logs)
+			}
+			for i, v := range p.spec.Volumes {
+				if v.Name != "dags" {
+					continue
+				}
+				if dagVolume == nil {
+					dagVolume = &p.spec.Volumes[i]
+				} else if fmt.Sprint(*dagVolume) != fmt.Sprint(v) {
+					t.Errorf("%s: DAG volume %v differs from another pod's %v", p.name, v, *dagVolume)
+				}
+			}
+		}
+	})
+}
+
+var credentialsInURI = regexp.MustCompile(`://[^/\s:@]+:[^/\s@]+@`)
+
+// TestInvariantNoLiteralPassword: no credentials in ConfigMaps, values or env literals;
+// database and broker secrets only by secretKeyRef.
+func TestInvariantNoLiteralPassword(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		for _, o := range r.objects {
+			if o["kind"] == "Secret" {
+				continue
+			}
+			data, _ := json.Marshal(o)
+			if m := credentialsInURI.Find(data); m != nil {
+				t.Errorf("%s holds a URI with credentials: %s", kindName(o), m)
+			}
+		}
+		for _, p := range r.airflowPods() {
+			for _, c := range append(p.spec.InitContainers, p.spec.Containers...) {
+				for _, e := range c.Env {
+					sensitive := strings.Contains(e.Name, "PASSWORD") || strings.Contains(e.Name, "SQL_ALCHEMY_CONN") ||
+						strings.Contains(e.Name, "BROKER_URL") || strings.Contains(e.Name, "SECRET") || strings.Contains(e.Name, "FERNET") || strings.HasSuffix(e.Name, "_URI")
+					if sensitive && (e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {
+						t.Errorf("%s: container %s: %s is not read from a Secret", p.name, c.Name, e.Name)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestInvariantSharedSecrets: every Airflow container (and the migration) reads the
+// Fernet key, the API secret key and (3.x) the JWT secret from the same Secret keys.
+func TestInvariantSharedSecrets(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		names := []string{"AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__WEBSERVER__SECRET_KEY"}
+		if strings.HasPrefix(r.spec.Airflow.Version, "3.") {
+			names = []string{"AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"}
+		}
+		seen := map[string]string{}
+		pods := r.airflowPods()
+		for _, j := range r.jobs {
+			pods = append(pods, airflowPod{name: "Job/" + j.Name, spec: j.Spec.Template.Spec})
+		}
+		for _, p := range pods {
+			for _, c := range p.spec.Containers {
+				if strings.HasPrefix(c.Name, "git-sync") {
+					continue
+				}
+				env := map[string]corev1.EnvVar{}
+				for _, e := range c.Env {
+					env[e.Name] = e
+				}
+				for _, n := range names {
+					e, ok := env[n]
+					if !ok || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+						t.Errorf("%s: container %s lacks %s from a Secret", p.name, c.Name, n)
+						continue
+					}
+					ref := e.ValueFrom.SecretKeyRef.Name + "/" + e.ValueFrom.SecretKeyRef.Key
+					if seen[n] == "" {
+						seen[n] = ref
+					} else if seen[n] != ref {
+						t.Errorf("%s: %s comes from %s, elsewhere from %s", p.name, n, ref, seen[n])
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestInvariantRestricted: every pod meets the restricted Pod Security Standard.
+func TestInvariantRestricted(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		var pods []airflowPod
+		for _, d := range r.deployments {
+			pods = append(pods, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec})
+		}
+		for _, j := range r.jobs {
+			pods = append(pods, airflowPod{name: "Job/" + j.Name, spec: j.Spec.Template.Spec})
+		}
+		for g, p := range r.taskPods {
+			pods = append(pods, airflowPod{name: "pod template " + g, spec: p.Spec})
+		}
+		for _, p := range pods {
+			sc := p.spec.SecurityContext
+			if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+				t.Errorf("%s: pod security context is not restricted: %+v", p.name, sc)
+			}
+			if sc != nil && sc.RunAsUser != nil && *sc.RunAsUser == 0 {
+				t.Errorf("%s: runs as root", p.name)
+			}
+			if p.spec.HostNetwork || p.spec.HostPID || p.spec.HostIPC {
+				t.Errorf("%s: uses host namespaces", p.name)
+			}
+			for _, v := range p.spec.Volumes {
+				if v.HostPath != nil {
+					t.Errorf("%s: hostPath volume %s", p.name, v.Name)
+				}
+			}
+			for _, c := range append(p.spec.InitContainers, p.spec.Containers...) {
+				cs := c.SecurityContext
+				if cs == nil || cs.AllowPrivilegeEscalation == nil || *cs.AllowPrivilegeEscalation || cs.Capabilities == nil ||
+					len(cs.Capabilities.Drop) != 1 || cs.Capabilities.Drop[0] != "ALL" || len(cs.Capabilities.Add) > 0 || (cs.Privileged != nil && *cs.Privileged) {
+					t.Errorf("%s: container %s is not restricted: %+v", p.name, c.Name, cs)
+				}
+			}
+		}
+	})
+}
+
+// TestInvariantGroupImages: each Celery group's worker and each Kubernetes group's pod
+// template run the group's image; every component runs airflow.image.
+func TestInvariantGroupImages(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		want := map[string]string{}
+		for _, g := range r.spec.TaskGroups {
+			want[g.Name] = g.Image
+		}
+		for _, p := range r.airflowPods() {
+			c := mainContainer(p)
+			switch {
+			case p.group != "" && c.Image != want[p.group]:
+				t.Errorf("%s: image %s, want task group %s's %s", p.name, c.Image, p.group, want[p.group])
+			case p.group == "" && c.Image != r.spec.Airflow.Image:
+				t.Errorf("%s: image %s, want airflow.image %s", p.name, c.Image, r.spec.Airflow.Image)
+			}
+			if strings.HasPrefix(p.name, "pod template") && c.Name != "base" {
+				t.Errorf("%s: main container is %q; the KubernetesExecutor needs base", p.name, c.Name)
+			}
+		}
+		for _, g := range r.spec.TaskGroups {
+			found := false
+			for _, p := range r.airflowPods() {
+				found = found || p.group == g.Name
+			}
+			if g.Executor != "LocalExecutor" && !found {
+				t.Errorf("task group %s has neither a worker nor a pod template", g.Name)
+			}
+		}
+	})
+}

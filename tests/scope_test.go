@@ -1,0 +1,100 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/lint"
+	"helm.sh/helm/v3/pkg/lint/support"
+
+	"github.com/airkube/airkube/generator/load"
+	"github.com/airkube/airkube/generator/render"
+)
+
+// podTemplates renders the weather release with an overlay and returns each
+// Deployment's pod template, by name.
+func podTemplates(t *testing.T, overlay string) map[string]any {
+	t.Helper()
+	spec, err := os.ReadFile(filepath.Join(repoRoot, "values", "weather-etl.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var overlays []load.Input
+	if overlay != "" {
+		overlays = append(overlays, load.Input{Name: "change.yaml", Data: []byte(overlay)})
+	}
+	res, err := render.Inputs(load.Input{Name: "weather-etl.yaml", Data: spec}, overlays...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]any{}
+	for _, o := range parseManifest(t, res.Manifest) {
+		if o["kind"] == "Deployment" {
+			out[kindName(o)] = o["spec"].(map[string]any)["template"]
+		}
+	}
+	return out
+}
+
+func changed(before, after map[string]any) []string {
+	var out []string
+	for name, tmpl := range after {
+		if !reflect.DeepEqual(before[name], tmpl) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestRestartScope: a change to one task group changes only that group's workload.
+func TestRestartScope(t *testing.T) {
+	base := podTemplates(t, "")
+	for _, tc := range []struct {
+		name, overlay string
+		want          []string
+	}{
+		{"no change", "", nil},
+		{"celery group image", "taskGroups: [{name: gis, image: registry.example.com/weather/gdal-airflow:3.10}]", []string{"Deployment/weather-etl-worker-gis"}},
+		{"celery group resources", "taskGroups: [{name: default, resources: {requests: {cpu: '3'}}}]", []string{"Deployment/weather-etl-worker-default"}},
+		// Kubernetes groups live in the pod template file, which the scheduler re-reads.
+		{"kubernetes group image", "taskGroups: [{name: fortran, image: registry.example.com/weather/fortran-tools:2020.1}]", nil},
+		{"new task group", "taskGroups: [{name: radar, executor: CeleryExecutor}]", []string{"Deployment/weather-etl-worker-radar"}},
+		{"shared airflow config", "airflow: {config: {core: {parallelism: '64'}}}", []string{
+			"Deployment/weather-etl-api-server", "Deployment/weather-etl-dag-processor", "Deployment/weather-etl-scheduler",
+			"Deployment/weather-etl-triggerer", "Deployment/weather-etl-worker-default", "Deployment/weather-etl-worker-gis"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := changed(base, podTemplates(t, tc.overlay)); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("changed pod templates = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestHelmLint runs Helm's own linter on every case's chart, with its values and schema.
+func TestHelmLint(t *testing.T) {
+	for _, c := range cases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			res := c.render(t)
+			dir := t.TempDir()
+			if err := render.Write(res, dir); err != nil {
+				t.Fatal(err)
+			}
+			kv, err := chartutil.ParseKubeVersion("v1.37.2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			linter := lint.AllWithKubeVersion(filepath.Join(dir, res.Name()), nil, res.Release.Metadata.Namespace, kv)
+			for _, m := range linter.Messages {
+				if m.Severity > support.InfoSev {
+					t.Errorf("helm lint: %s", m)
+				}
+			}
+		})
+	}
+}
