@@ -12,8 +12,8 @@ const (
 
 // AirflowRelease is one Airflow installation: the whole spec file.
 type AirflowRelease struct {
-	APIVersion    string        `json:"apiVersion"`
-	Kind          string        `json:"kind"`
+	APIVersion    string        `json:"apiVersion" doc:"airkube/v1alpha1"`
+	Kind          string        `json:"kind" doc:"AirflowRelease"`
 	Metadata      Metadata      `json:"metadata"`
 	Airflow       Airflow       `json:"airflow,omitempty"`
 	Executor      string        `json:"executor,omitempty" doc:"LocalExecutor, CeleryExecutor, KubernetesExecutor, a comma list of those (the first is the default), or CeleryKubernetesExecutor (Airflow 2.x only)"`
@@ -29,7 +29,7 @@ type AirflowRelease struct {
 // Metadata names the release. The chart refuses to install in another namespace.
 type Metadata struct {
 	Name      string `json:"name" doc:"Helm release name and prefix of every object (DNS label, at most 30 characters)"`
-	Namespace string `json:"namespace"`
+	Namespace string `json:"namespace" doc:"the namespace the release is installed in (helm --namespace)"`
 }
 
 // Airflow selects the Airflow version, the default image and extra airflow.cfg settings.
@@ -49,10 +49,10 @@ type Airflow struct {
 // Database is an existing external database. Either host..passwordSecret or connectionSecret.
 type Database struct {
 	Type             string     `json:"type,omitempty" doc:"postgres or mysql"`
-	Host             string     `json:"host,omitempty"`
+	Host             string     `json:"host,omitempty" doc:"the database server"`
 	Port             int32      `json:"port,omitempty" doc:"default 5432 (postgres) or 3306 (mysql)"`
-	Name             string     `json:"name,omitempty"`
-	User             string     `json:"user,omitempty"`
+	Name             string     `json:"name,omitempty" doc:"the database"`
+	User             string     `json:"user,omitempty" doc:"the database user"`
 	PasswordSecret   *SecretKey `json:"passwordSecret,omitempty" doc:"the Secret holding the password; it is read at run time and never copied"`
 	SSLMode          string     `json:"sslMode,omitempty" doc:"postgres: disable, allow, prefer, require, verify-ca, verify-full; mysql: DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY"`
 	ConnectionSecret *SecretKey `json:"connectionSecret,omitempty" doc:"instead of host..passwordSecret: a Secret key holding the whole SQLAlchemy URI"`
@@ -66,7 +66,7 @@ type SecretKey struct {
 
 // Broker is Celery's broker: a bundled Redis or an existing broker's URL in a Secret.
 type Broker struct {
-	Redis     *Redis     `json:"redis,omitempty"`
+	Redis     *Redis     `json:"redis,omitempty" doc:"a bundled Redis; its password is generated once and kept"`
 	URLSecret *SecretKey `json:"urlSecret,omitempty" doc:"a Secret key holding the broker URL of an existing broker"`
 }
 
@@ -105,15 +105,15 @@ type Logs struct {
 
 // NFS is an NFS export (a NAS share).
 type NFS struct {
-	Server       string   `json:"server"`
-	Path         string   `json:"path"`
+	Server       string   `json:"server" doc:"the NFS server host name or address"`
+	Path         string   `json:"path" doc:"the exported folder"`
 	MountOptions []string `json:"mountOptions,omitempty" doc:"e.g. [nfsvers=4.1, hard]; the same on every node"`
 }
 
 // CSI is a volume of a CSI driver (EFS, NAS, Filestore ...).
 type CSI struct {
-	Driver           string            `json:"driver"`
-	VolumeHandle     string            `json:"volumeHandle"`
+	Driver           string            `json:"driver" doc:"the CSI driver, e.g. efs.csi.aws.com"`
+	VolumeHandle     string            `json:"volumeHandle" doc:"the volume handle the driver understands"`
 	VolumeAttributes map[string]string `json:"volumeAttributes,omitempty"`
 	MountOptions     []string          `json:"mountOptions,omitempty"`
 }
@@ -131,7 +131,7 @@ type GitSync struct {
 // RemoteLog sends task logs to object storage.
 type RemoteLog struct {
 	BaseLogFolder string `json:"baseLogFolder" doc:"e.g. s3://bucket/logs"`
-	ConnID        string `json:"connId,omitempty"`
+	ConnID        string `json:"connId,omitempty" doc:"the Airflow connection with the storage credentials"`
 }
 
 // KubernetesAPI says how the Kubernetes executor trusts the API server.
@@ -143,8 +143,8 @@ type KubernetesAPI struct {
 
 // CABundle is a ConfigMap or a Secret key holding PEM certificates.
 type CABundle struct {
-	ConfigMap string `json:"configMap,omitempty"`
-	Secret    string `json:"secret,omitempty"`
+	ConfigMap string `json:"configMap,omitempty" doc:"a ConfigMap holding the PEM bundle"`
+	Secret    string `json:"secret,omitempty" doc:"or a Secret holding it"`
 	Key       string `json:"key,omitempty" doc:"default ca.crt"`
 }
 
@@ -164,8 +164,8 @@ type Components struct {
 
 // Component is one long-running Airflow component.
 type Component struct {
-	Enabled      *bool                        `json:"enabled,omitempty"`
-	Replicas     *int32                       `json:"replicas,omitempty"`
+	Enabled      *bool                        `json:"enabled,omitempty" doc:"triggerer and 2.x dag-processor may be turned off/on"`
+	Replicas     *int32                       `json:"replicas,omitempty" doc:"default 1; more than 1 adds a PodDisruptionBudget"`
 	Resources    *corev1.ResourceRequirements `json:"resources,omitempty"`
 	NodeSelector map[string]string            `json:"nodeSelector,omitempty"`
 	Tolerations  []corev1.Toleration          `json:"tolerations,omitempty"`

@@ -1,0 +1,39 @@
+# airkube: `make render` renders the example release; `make test` runs every test.
+SPEC    ?= values/example.yaml
+OVERLAY ?=
+OUT     ?= out
+
+.PHONY: build render test unit verify e2e e2e-kind cluster-up cluster-down bench update-golden
+
+build: ## Build bin/airkube.
+	go build -o bin/airkube ./generator/cmd/airkube
+
+render: build ## Render SPEC (with OVERLAY folders) into OUT/<name>/ and OUT/<name>.yaml.
+	bin/airkube render -f $(SPEC) $(foreach o,$(OVERLAY),--overlay $(o)) --out $(OUT)
+
+test: ## Run every test: unit, golden, verify, cluster e2e and real-Airflow tests.
+	hack/make-rules/test.sh
+
+unit: ## Run the unit, golden and invariant tests only (no cluster, no Airflow).
+	go test ./...
+
+verify: ## Fail when generated files (golden output, formatting, go.mod) drift from the code.
+	hack/make-rules/verify.sh
+
+e2e: ## Run the cluster e2e suite against a local kwok control plane (built from Go sources).
+	hack/make-rules/e2e.sh
+
+e2e-kind: ## Run the same e2e suite on kind (needs a container engine).
+	AIRKUBE_E2E_CLUSTER=kind hack/make-rules/e2e.sh
+
+cluster-up: ## Start the local control plane; prints its kubeconfig path.
+	hack/cluster/up.sh
+
+cluster-down: ## Stop the local control plane and remove what it made.
+	hack/cluster/down.sh
+
+bench: ## Print render benchmarks (1, 10, 100 task groups) and the CLI's end-to-end time.
+	hack/make-rules/bench.sh
+
+update-golden: ## Rewrite golden files from the current code; review the diff.
+	go test ./tests/ ./generator/... -update

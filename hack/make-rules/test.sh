@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test: vet, unit/golden/invariants, verify, then the cluster e2e suite.
+set -o errexit -o nounset -o pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "${ROOT}"
+
+echo "== go vet" >&2
+go vet ./...
+go vet -tags e2e ./tests/e2e/... 2>/dev/null || go vet -tags e2e ./...
+echo "== unit, golden and invariant tests" >&2
+go test -count=1 ./...
+echo "== verify generated files" >&2
+hack/make-rules/verify.sh
+if [[ -d tests/e2e ]]; then
+  echo "== cluster e2e" >&2
+  hack/make-rules/e2e.sh
+fi
+if [[ -x hack/make-rules/airflow.sh ]]; then
+  echo "== real Airflow" >&2
+  hack/make-rules/airflow.sh
+fi
