@@ -150,10 +150,13 @@ def main() -> int:
         f"# deprecated aliases are NOT listed: see deprecated-{minor}.tsv; keys accepting _cmd/_secret: sensitive-{minor}.txt",
     ]
     if fallback_only:
-        fb_sections = sorted({s for s, _ in fallback_only})
+        prov = set(provider_sections)
+        fb_sections = sorted({s for s, _ in fallback_only if s not in prov})
+        fb_keys = sorted(f"{s}.{k}" for s, k in fallback_only if s in prov)
         lines.append(
-            "# not listed: provider_config_fallback_defaults.cfg keys of providers that are not installed, sections: "
+            "# not listed: provider_config_fallback_defaults.cfg keys no installed provider declares: sections "
             + " ".join(fb_sections)
+            + ("; keys " + " ".join(fb_keys) if fb_keys else "")
         )
     if alias_in_desc:
         lines.append("# also described in config.yml but deprecated aliases: " + " ".join(f"{s}.{k}" for s, k in alias_in_desc))
