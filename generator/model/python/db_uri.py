@@ -5,6 +5,7 @@ and URL-encoded here, so any character in it works and it never appears in a con
 """
 import argparse
 import os
+import sys
 from urllib.parse import quote, urlunsplit
 
 SCHEMES = {
@@ -29,14 +30,15 @@ def main():
     if uri:
         if a.purpose == "celery" and not uri.startswith("db+"):
             uri = "db+" + uri
-        print(uri)
+        sys.stdout.write(uri.strip())
         return
     password = os.environ["AIRKUBE_DB_PASSWORD"]
     netloc = "%s:%s@%s:%s" % (quote(a.user, safe=""), quote(password, safe=""), a.host, a.port)
     query = ""
     if a.sslmode:
         query = ("sslmode=" if a.type == "postgres" else "ssl_mode=") + a.sslmode
-    print(urlunsplit((SCHEMES[(a.type, a.purpose)], netloc, "/" + quote(a.name, safe=""), query, "")))
+    # Airflow does not strip a *_cmd's output: no trailing newline.
+    sys.stdout.write(urlunsplit((SCHEMES[(a.type, a.purpose)], netloc, "/" + quote(a.name, safe=""), query, "")))
 
 
 if __name__ == "__main__":
