@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,7 +44,14 @@ func (ix Index) Locate(path string) diag.Location {
 
 var lastSegment = regexp.MustCompile(`(\.[^.\[]+|\[\d+\])$`)
 
-func parent(path string) string { return lastSegment.ReplaceAllString(path, "") }
+// parent drops path's last segment; a top-level field's parent is the document ("").
+// (Without the fallback, Locate of an unwritten top-level field never ended.)
+func parent(path string) string {
+	if p := lastSegment.ReplaceAllString(path, ""); p != path {
+		return p
+	}
+	return ""
+}
 
 // Files reads the spec and overlays from disk. An overlay path may be a file or a
 // folder; a folder's overlay is its overlay.yaml.
@@ -107,19 +115,19 @@ func parseDoc(in Input) (*yaml.Node, *diag.Problem) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(in.Data))
 	if err := dec.Decode(&doc); err != nil {
-		p := &diag.Problem{Location: diag.Location{File: in.Name}, Message: "not valid YAML: " + err.Error()}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			p.Line, _ = strconv.Atoi(m[1])
-			p.Message = "not valid YAML: " + m[2]
+		if err == io.EOF {
+			return nil, &diag.Problem{Location: diag.Location{File: in.Name}, Message: "empty document: expected a mapping with apiVersion: " + v1alpha1.APIVersion}
 		}
-		if err.Error() == "EOF" {
-			p.Message = "empty document: expected a mapping with apiVersion: " + v1alpha1.APIVersion
-		}
-		return nil, p
+		return nil, syntaxProblem(in, err)
 	}
+	// A broken second document is reported too: ignoring it would accept a file
+	// whose end the user may think is part of the spec.
 	var extra yaml.Node
-	if dec.Decode(&extra) == nil {
+	switch err := dec.Decode(&extra); {
+	case err == nil:
 		return nil, &diag.Problem{Location: diag.Location{File: in.Name, Line: extra.Line}, Message: "more than one YAML document: a spec file holds exactly one"}
+	case err != io.EOF:
+		return nil, syntaxProblem(in, err)
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
@@ -128,7 +136,41 @@ func parseDoc(in Input) (*yaml.Node, *diag.Problem) {
 	return root, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlError = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// parserProblems are the messages of yaml.v3's parser, as opposed to its scanner. The
+// parser counts lines from 0 (go-yaml/yaml#205: its errors name the line before the
+// construct that failed, and none at all for line 1), so they are moved one down.
+var parserProblems = map[string]bool{
+	"did not find expected <stream-start>":   true,
+	"did not find expected <document start>": true,
+	"did not find expected node content":     true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected key":              true,
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found duplicate %TAG directive":         true,
+	"found undefined tag handle":             true,
+}
+
+// syntaxProblem turns a YAML parser error into a problem at the line it names; an
+// error found at the end of the input is placed on its last line.
+func syntaxProblem(in Input, err error) *diag.Problem {
+	p := &diag.Problem{Location: diag.Location{File: in.Name}, Message: "not valid YAML: " + err.Error()}
+	if m := yamlError.FindStringSubmatch(err.Error()); m != nil {
+		p.Line, _ = strconv.Atoi(m[1])
+		p.Message = "not valid YAML: " + m[2]
+		if parserProblems[m[2]] {
+			p.Line++
+		}
+		if last := bytes.Count(bytes.TrimRight(in.Data, "\n"), []byte("\n")) + 1; p.Line > last {
+			p.Line = last
+		}
+	}
+	return p
+}
 
 // mark records which file every node of a tree came from.
 func mark(n *yaml.Node, file string, files map[*yaml.Node]string) {

@@ -27,11 +27,11 @@ func mergeNode(base, over *yaml.Node, path string, files map[*yaml.Node]string) 
 					base.Content = append(base.Content[:j], base.Content[j+2:]...)
 				}
 			case j < 0:
-				base.Content = append(base.Content, k, v)
+				base.Content = append(base.Content, k, adopt(v, join(path, k.Value), files, &problems))
 			case isCollection(base.Content[j+1]) && base.Content[j+1].Kind == v.Kind:
 				problems = append(problems, mergeNode(base.Content[j+1], v, join(path, k.Value), files)...)
 			default:
-				base.Content[j+1] = v
+				base.Content[j+1] = adopt(v, join(path, k.Value), files, &problems)
 			}
 		}
 	case base.Kind == yaml.SequenceNode && over.Kind == yaml.SequenceNode && named(base) && named(over):
@@ -63,6 +63,19 @@ func mergeNode(base, over *yaml.Node, path string, files map[*yaml.Node]string) 
 		files[base] = files[over]
 	}
 	return problems
+}
+
+// adopt returns an overlay value that has nothing to merge with in the base. A named
+// list still goes through the merge (onto an empty list), so its `$patch: delete` items
+// are reported as deleting what is not there instead of being kept as groups.
+func adopt(v *yaml.Node, path string, files map[*yaml.Node]string, problems *diag.List) *yaml.Node {
+	if v.Kind != yaml.SequenceNode || !named(v) {
+		return v
+	}
+	empty := &yaml.Node{Kind: yaml.SequenceNode, Tag: v.Tag, Style: v.Style, Line: v.Line, Column: v.Column}
+	files[empty] = files[v]
+	*problems = append(*problems, mergeNode(empty, v, path, files)...)
+	return empty
 }
 
 func isCollection(n *yaml.Node) bool {

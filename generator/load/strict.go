@@ -2,6 +2,7 @@ package load
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -29,7 +30,14 @@ type converter struct {
 	files    map[*yaml.Node]string
 	overlay  bool
 	problems diag.List
+	values   int
 }
+
+// maxValues bounds how many values one walk reads. An alias repeats its anchor's whole
+// subtree, so aliases of aliases let a few hundred bytes stand for billions of values
+// ("billion laughs"); yaml.v3 guards its own decoding, not this walk over its nodes.
+// No real spec comes near the bound.
+const maxValues = 100000
 
 func checkType(n *yaml.Node, t reflect.Type, path, file string, overlay bool) diag.List {
 	c := &converter{files: map[*yaml.Node]string{}, overlay: overlay}
@@ -47,6 +55,12 @@ func (c *converter) fail(n *yaml.Node, path, format string, args ...any) {
 }
 
 func (c *converter) convert(n *yaml.Node, t reflect.Type, path string) any {
+	if c.values++; c.values > maxValues {
+		if c.values == maxValues+1 {
+			c.fail(n, path, "the document expands to more than %d values (aliases of aliases?); reading stops here", maxValues)
+		}
+		return nil
+	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -62,8 +76,21 @@ func (c *converter) convert(n *yaml.Node, t reflect.Type, path string) any {
 			c.fail(n, path, "expected a single value, got %s", kindName(n))
 			return nil
 		}
+		// Decode the value here too: the typed decode at the end knows no field
+		// paths or lines, so a bad quantity would be reported at the top of the file.
 		var v any
-		_ = n.Decode(&v)
+		if err := n.Decode(&v); err != nil {
+			c.fail(n, path, "%v", err)
+			return nil
+		}
+		data, err := json.Marshal(v)
+		if err == nil {
+			err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(data)
+		}
+		if err != nil {
+			c.fail(n, path, "cannot use %s: %v", kindName(n), err)
+			return nil
+		}
 		return v
 	}
 	switch t.Kind() {
@@ -104,7 +131,12 @@ func (c *converter) convert(n *yaml.Node, t reflect.Type, path string) any {
 		return b
 	case reflect.Int32, reflect.Int64, reflect.Int:
 		i, err := strconv.ParseInt(n.Value, 0, t.Bits())
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil {
+		var numErr *strconv.NumError
+		switch {
+		case n.Kind == yaml.ScalarNode && n.Tag == "!!int" && errors.As(err, &numErr) && numErr.Err == strconv.ErrRange:
+			c.fail(n, path, "%s is out of range (%d to %d)", n.Value, int64(-1)<<(t.Bits()-1), int64(^uint64(0)>>(65-t.Bits())))
+			return nil
+		case n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil:
 			c.fail(n, path, "expected a whole number, got %s", kindName(n))
 			return nil
 		}

@@ -62,6 +62,10 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 					c.errorf(path, "renamed in Airflow 3; use %s", repl)
 				}
 			case airflowcfg.Unknown:
+				// The closest key may be one airkube sets: say so, or the advice leads to an error.
+				if field, ok := Managed[repl]; ok {
+					repl += fmt.Sprintf(", which airkube sets from %s", field)
+				}
 				c.warnf(path, "not a key Airflow %s reads (it would be ignored); closest valid key: %s", keys.Line, repl)
 			}
 		}

@@ -138,12 +138,13 @@ func (c *checker) executors(s string, major uint64) map[string]bool {
 }
 
 func (c *checker) database(d *v1alpha1.Database) {
-	modes := postgresModes
+	modes, known := postgresModes, true
 	switch d.Type {
 	case "postgres":
 	case "mysql":
 		modes = mysqlModes
 	default:
+		known = false
 		c.errorf("database.type", "%q is not a database airkube connects to; use postgres or mysql", d.Type)
 	}
 	if d.ConnectionSecret != nil {
@@ -165,7 +166,8 @@ func (c *checker) database(d *v1alpha1.Database) {
 	} else {
 		c.secretKey("database.passwordSecret", d.PasswordSecret)
 	}
-	if d.Port < 1 || d.Port > 65535 {
+	// An unknown type gets no default port: only a port the user wrote is checked.
+	if (known || d.Port != 0) && (d.Port < 1 || d.Port > 65535) {
 		c.errorf("database.port", "%d is not a port (1-65535)", d.Port)
 	}
 	if d.SSLMode != "" && !contains(modes, d.SSLMode) {
@@ -324,7 +326,11 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 			c.errorf(path+".$patch", "is only valid in an overlay")
 		}
 		if !executors[g.Executor] || g.Executor == CeleryKubernetes {
-			c.errorf(path+".executor", "%q is not one of the release's executors (%s)", g.Executor, strings.Join(release, ", "))
+			// With no valid executor at all, the release's executor is the problem
+			// (already reported); "not one of ()" would only add noise.
+			if len(release) > 0 {
+				c.errorf(path+".executor", "%q is not one of the release's executors (%s)", g.Executor, strings.Join(release, ", "))
+			}
 			continue
 		}
 		switch g.Executor {
@@ -370,7 +376,8 @@ func (c *checker) autoscaling(path string, a *v1alpha1.Autoscaling, r *v1alpha1.
 	if a.MaxReplicas < 1 {
 		c.errorf(path+".maxReplicas", "required: at least 1")
 	}
-	if *a.MinReplicas < 0 || *a.MinReplicas > a.MaxReplicas {
+	// Without maxReplicas (reported above) there is no range to compare with.
+	if *a.MinReplicas < 0 || (a.MaxReplicas >= 1 && *a.MinReplicas > a.MaxReplicas) {
 		c.errorf(path+".minReplicas", "%d must be between 0 and maxReplicas (%d)", *a.MinReplicas, a.MaxReplicas)
 	}
 	switch a.Metric {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
 	"github.com/airkube/airkube/generator/diag"
 	"github.com/airkube/airkube/generator/load"
@@ -148,8 +150,8 @@ func TestWarnings(t *testing.T) {
 		spec, path, message string
 	}{
 		{"testdata/valid-warnings-config.yaml", "airflow.config.core.parallelizm", "closest valid key: core.parallelism"},
-		{"testdata/valid-warnings-config.yaml", "airflow.config.webserver.web_server_port", "deprecated in Airflow 3.3; use api.port"},
-		{"testdata/valid-warnings-prerelease.yaml", "airflow.config.core.dags_foldr", "closest valid key: core.dags_folder"},
+		{"testdata/valid-warnings-config.yaml", "airflow.config.scheduler.running_metrics_interval", "deprecated in Airflow 3.3; use scheduler.ti_metrics_interval"},
+		{"testdata/valid-warnings-prerelease.yaml", "airflow.config.core.dags_foldr", "closest valid key: core.dags_folder, which airkube sets from storage.dags.mountPath"},
 		{"testdata/valid-warnings-insecure-tls.yaml", "kubernetesAPI.verifySSL", "TLS checks of the Kubernetes API are off"},
 	} {
 		problems := check(t, tc.spec)
@@ -196,7 +198,7 @@ func TestRenderRefusesInvalid(t *testing.T) {
 			t.Errorf("%s: rendered, want the spec's errors", tc.spec)
 			continue
 		}
-		if d := diff(check(t, tc.spec).Errors().Error(), err.Error()); d != "" {
+		if d := cmp.Diff(check(t, tc.spec).Errors().Error(), err.Error()); d != "" {
 			t.Errorf("%s: render error differs from Check (-want +got):\n%s", tc.spec, d)
 		}
 	}
@@ -236,7 +238,7 @@ func TestDeterministic(t *testing.T) {
 	for _, spec := range []string{"testdata/invalid-many.yaml", "testdata/invalid-database-missing.yaml", "testdata/invalid-connection-secret-with-host.yaml"} {
 		first := check(t, spec).Error()
 		for i := 0; i < 20; i++ {
-			if d := diff(first, check(t, spec).Error()); d != "" {
+			if d := cmp.Diff(first, check(t, spec).Error()); d != "" {
 				t.Fatalf("%s: run %d differs (-first +now):\n%s", spec, i, d)
 			}
 		}
