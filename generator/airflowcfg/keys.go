@@ -108,14 +108,20 @@ const (
 func (k *Keys) Check(key string) (Verdict, string) {
 	key = strings.ToLower(key)
 	base := strings.TrimSuffix(strings.TrimSuffix(key, "_cmd"), "_secret")
-	switch {
-	case k.valid[key] || k.valid[base]:
+	if k.valid[key] || k.valid[base] {
 		return Valid, ""
-	case k.deprecated[key] != "":
-		return Deprecated, k.deprecated[key]
 	}
-	if repl, ok := k.removed[key]; ok {
-		return Removed, repl
+	// Airflow 3 still reads some renamed keys as deprecated aliases, but `airflow config
+	// lint` flags them and a later release drops them: the rename wins.
+	for _, name := range []string{key, base} {
+		if repl, ok := k.removed[name]; ok {
+			return Removed, repl
+		}
+	}
+	for _, name := range []string{key, base} {
+		if repl := k.deprecated[name]; repl != "" {
+			return Deprecated, repl
+		}
 	}
 	return Unknown, k.closest(key)
 }
