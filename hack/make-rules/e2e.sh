@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs the cluster e2e suite: starts the local kwok control plane (or kind), runs tests/e2e, stops it.
+set -o errexit -o nounset -o pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "${ROOT}"
+# shellcheck source=/dev/null
+source hack/tools/versions.env
+CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
+
+# Pinned Helm CLI for the plain-CLI install test, and KEDA's CRDs from its Go module.
+HELM_VERSION=v3.22.0
+KEDA_VERSION=v2.21.0
+HELM_BIN="${CACHE}/bin/helm-${HELM_VERSION}"
+if [[ ! -x "${HELM_BIN}/helm" ]]; then
+  echo "building helm ${HELM_VERSION}" >&2
+  GOBIN="${HELM_BIN}" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
+fi
+KEDA_DIR="$(cd "${CACHE}" && go mod download -json "github.com/kedacore/keda/v2@${KEDA_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+
+if [[ "${AIRKUBE_E2E_CLUSTER:-kwok}" == "kind" ]]; then
+  export AIRKUBE_CLUSTER="${AIRKUBE_CLUSTER:-airkube-e2e}"
+  trap 'go run ./hack/kind delete' EXIT
+  KUBECONFIG_PATH="$(go run ./hack/kind create | tail -n 1)"
+else
+  # A cluster of its own, so a user's `make cluster-up` cluster is left alone.
+  export AIRKUBE_CLUSTER="${AIRKUBE_CLUSTER:-airkube-e2e}"
+  trap 'hack/cluster/down.sh >&2' EXIT
+  KUBECONFIG_PATH="$(hack/cluster/up.sh | tail -n 1)"
+fi
+
+set +o errexit
+AIRKUBE_KUBECONFIG="${KUBECONFIG_PATH}" AIRKUBE_HELM="${HELM_BIN}/helm" AIRKUBE_KEDA_CRDS="${KEDA_DIR}/config/crd/bases" \
+  go test -tags e2e -count=1 -timeout 40m -v ./tests/e2e/ 2>&1 | tee "${CACHE}/e2e.log"
+status="${PIPESTATUS[0]}"
+set -o errexit
+exit "${status}"

@@ -1,0 +1,255 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
+)
+
+// cluster is the cluster under test, shared by every test of the suite.
+var cluster struct {
+	kubeconfig string
+	// kind is true on a kind cluster (real nodes), false on the local kwok one.
+	kind    bool
+	config  *rest.Config
+	client  kubernetes.Interface
+	dynamic dynamic.Interface
+	mapper  *restmapper.DeferredDiscoveryRESTMapper
+}
+
+// fakeNodes are the nodes the task groups' nodeSelectors and tolerations aim at.
+var fakeNodes = []struct {
+	name   string
+	labels map[string]string
+	taints []corev1.Taint
+}{
+	{name: "e2e-general"},
+	{name: "e2e-general-2"},
+	{name: "e2e-gis", labels: map[string]string{"pool": "gis"}, taints: []corev1.Taint{{Key: "dedicated", Value: "gis", Effect: corev1.TaintEffectNoSchedule}}},
+	{name: "e2e-legacy", labels: map[string]string{"pool": "legacy"}, taints: []corev1.Taint{{Key: "legacy", Effect: corev1.TaintEffectNoSchedule}}},
+}
+
+func TestMain(m *testing.M) {
+	cluster.kubeconfig = os.Getenv("AIRKUBE_KUBECONFIG")
+	if cluster.kubeconfig == "" {
+		fmt.Println("e2e: AIRKUBE_KUBECONFIG is not set; run `make e2e`, which starts a local cluster")
+		os.Exit(0)
+	}
+	cluster.kind = os.Getenv("AIRKUBE_E2E_CLUSTER") == "kind"
+	if err := setup(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e setup:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func setup() error {
+	var err error
+	cluster.config, err = clientcmd.BuildConfigFromFlags("", cluster.kubeconfig)
+	if err != nil {
+		return err
+	}
+	cluster.config.QPS, cluster.config.Burst = 100, 200
+	if cluster.client, err = kubernetes.NewForConfig(cluster.config); err != nil {
+		return err
+	}
+	if cluster.dynamic, err = dynamic.NewForConfig(cluster.config); err != nil {
+		return err
+	}
+	if err := installCRDs(os.Getenv("AIRKUBE_KEDA_CRDS")); err != nil {
+		return fmt.Errorf("installing KEDA CRDs: %w", err)
+	}
+	cluster.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cluster.client.Discovery()))
+	return ensureNodes()
+}
+
+// installCRDs applies the KEDA CRDs shipped in KEDA's Go module and waits until they serve.
+func installCRDs(dir string) error {
+	if dir == "" {
+		return fmt.Errorf("AIRKUBE_KEDA_CRDS is not set (make e2e sets it)")
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "keda.sh_*.yaml"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no KEDA CRDs in %s", dir)
+	}
+	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var obj map[string]any
+		if err := yaml.Unmarshal(data, &obj); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		_, err = cluster.dynamic.Resource(crds).Create(context.Background(), &unstructured.Unstructured{Object: obj}, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	return poll(time.Minute, func() (bool, error) {
+		_, err := cluster.client.Discovery().ServerResourcesForGroupVersion("keda.sh/v1alpha1")
+		return err == nil, nil
+	})
+}
+
+// ensureNodes creates the fake kwok nodes (on kind, it labels and taints the real ones).
+func ensureNodes() error {
+	ctx := context.Background()
+	if cluster.kind {
+		nodes, err := cluster.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for i, n := range nodes.Items {
+			if i >= len(fakeNodes) {
+				break
+			}
+			n.Labels = merge(n.Labels, fakeNodes[i].labels)
+			n.Spec.Taints = append(n.Spec.Taints, fakeNodes[i].taints...)
+			if _, err := cluster.client.CoreV1().Nodes().Update(ctx, &n, metav1.UpdateOptions{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, fn := range fakeNodes {
+		n := &corev1.Node{
+			ObjectMeta: metav1.ObjectMeta{Name: fn.name, Annotations: map[string]string{"kwok.x-k8s.io/node": "fake"},
+				Labels: merge(map[string]string{"type": "kwok", "kubernetes.io/hostname": fn.name}, fn.labels)},
+			Spec: corev1.NodeSpec{Taints: fn.taints},
+		}
+		if _, err := cluster.client.CoreV1().Nodes().Create(ctx, n, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	return poll(2*time.Minute, func() (bool, error) {
+		for _, fn := range fakeNodes {
+			n, err := cluster.client.CoreV1().Nodes().Get(ctx, fn.name, metav1.GetOptions{})
+			if err != nil {
+				return false, nil
+			}
+			ready := false
+			for _, c := range n.Status.Conditions {
+				ready = ready || (c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue)
+			}
+			if !ready {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+func merge(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// poll calls cond until it is true, fails, or timeout passes.
+func poll(timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out after %s", timeout)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// namespace creates a namespace that enforces the restricted Pod Security Standard and
+// deletes it when the test ends.
+func namespace(t *testing.T, name string) {
+	t.Helper()
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
+		"pod-security.kubernetes.io/enforce":         "restricted",
+		"pod-security.kubernetes.io/enforce-version": "latest",
+	}}}
+	if _, err := cluster.client.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("creating namespace %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = cluster.client.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+}
+
+// userObjects creates what a user keeps outside the release: the database password (with
+// every character that breaks naive URIs), the API CA and existing claims.
+func userObjects(t *testing.T, ns string, claims ...string) {
+	t.Helper()
+	ctx := context.Background()
+	core := cluster.client.CoreV1()
+	_, err := core.Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "airflow-db"},
+		StringData: map[string]string{"password": "p@ss:w/rd%#?&"}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	_, err = core.ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cluster-ca"},
+		Data: map[string]string{"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	for _, c := range claims {
+		pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + c},
+			Spec: corev1.PersistentVolumeSpec{
+				Capacity:                      corev1.ResourceList{corev1.ResourceStorage: mustQuantity("1Gi")},
+				AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
+				PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+				StorageClassName:              "",
+				ClaimRef:                      &corev1.ObjectReference{Namespace: ns, Name: c},
+				PersistentVolumeSource:        corev1.PersistentVolumeSource{NFS: &corev1.NFSVolumeSource{Server: "nas.example.com", Path: "/" + c}},
+			}}
+		if _, err := core.PersistentVolumes().Create(ctx, pv, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		empty := ""
+		pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: c}, Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany},
+			StorageClassName: &empty, VolumeName: pv.Name,
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: mustQuantity("1Gi")}},
+		}}
+		if _, err := core.PersistentVolumeClaims(ns).Create(ctx, pvc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = core.PersistentVolumes().Delete(context.Background(), pv.Name, metav1.DeleteOptions{}) })
+	}
+}
+
+// sanitize turns a case name into a namespace name.
+func sanitize(s string) string {
+	s = strings.NewReplacer(".", "-", "_", "-").Replace(strings.ToLower(s))
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return strings.Trim(s, "-")
+}

@@ -1,0 +1,68 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestE2EServerSideValidation creates every object of every golden case with a server
+// dry run and strict field validation: unknown fields, bad quantities, invalid names,
+// Pod Security violations and missing kinds fail here, naming case, object and field.
+func TestE2EServerSideValidation(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			ns := "ssv-" + sanitize(c.name)
+			namespace(t, ns)
+			res := renderWith(t, c.spec, c.overlays, fmt.Sprintf("metadata: {namespace: %s}", ns))
+			for _, obj := range objects(t, res.Manifest) {
+				gvk := obj.GroupVersionKind()
+				mapping, err := cluster.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+				if err != nil {
+					t.Errorf("%s %s/%s: the cluster does not serve this kind: %v", c.name, obj.GetKind(), obj.GetName(), err)
+					continue
+				}
+				ri := cluster.dynamic.Resource(mapping.Resource)
+				opts := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}
+				if obj.GetKind() == "ServiceAccount" {
+					// Created for real (the namespace goes with the test), so the task pods'
+					// dry runs below find the account they name.
+					opts.DryRun = nil
+				}
+				if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+					_, err = ri.Namespace(ns).Create(context.Background(), obj, opts)
+				} else {
+					_, err = ri.Create(context.Background(), obj, opts)
+				}
+				if err != nil {
+					t.Errorf("%s %s/%s: rejected by the API server: %v", c.name, obj.GetKind(), obj.GetName(), err)
+				}
+				// Task pods are created by Airflow, not Helm: create each template as a
+				// Pod too, so Pod Security admission judges it.
+				if obj.GetKind() == "ConfigMap" && strings.HasSuffix(obj.GetName(), "-pod-templates") {
+					data, _, _ := unstructured.NestedStringMap(obj.Object, "data")
+					for file, text := range data {
+						var pod corev1.Pod
+						if err := yaml.UnmarshalStrict([]byte(text), &pod); err != nil {
+							t.Errorf("%s pod template %s: %v", c.name, file, err)
+							continue
+						}
+						if _, err := cluster.client.CoreV1().Pods(ns).Create(context.Background(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}); err != nil {
+							t.Errorf("%s pod template %s: rejected by the API server: %v", c.name, file, err)
+						}
+					}
+				}
+			}
+		})
+	}
+}
