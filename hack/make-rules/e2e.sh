@@ -19,8 +19,9 @@ KEDA_DIR="$(cd "${CACHE}" && go mod download -json "github.com/kedacore/keda/v2@
 
 if [[ "${AIRKUBE_E2E_CLUSTER:-kwok}" == "kind" ]]; then
   export AIRKUBE_CLUSTER="${AIRKUBE_CLUSTER:-airkube-e2e}"
-  trap 'go run ./hack/kind delete' EXIT
-  KUBECONFIG_PATH="$(go run ./hack/kind create | tail -n 1)"
+  # hack/kind is its own module (pinned sigs.k8s.io/kind and its node image digest).
+  trap '(cd hack/kind && go run . delete)' EXIT
+  KUBECONFIG_PATH="$(cd hack/kind && go run . create | tail -n 1)"
 else
   # A cluster of its own, so a user's `make cluster-up` cluster is left alone.
   export AIRKUBE_CLUSTER="${AIRKUBE_CLUSTER:-airkube-e2e}"
