@@ -26,6 +26,7 @@ const (
 
 var (
 	dnsLabel      = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dnsSubdomain  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	postgresModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 	mysqlModes    = []string{"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"}
 )
@@ -226,11 +227,10 @@ func (c *checker) storage(s *v1alpha1.Storage) {
 			c.errorf(path, "%q is not a quantity like 10Gi", q)
 		}
 	}
-	if d.ExistingClaim != "" {
-		c.label("storage.dags.existingClaim", d.ExistingClaim, 253)
-	}
-	if l.ExistingClaim != "" {
-		c.label("storage.logs.existingClaim", l.ExistingClaim, 253)
+	for path, claim := range map[string]string{"storage.dags.existingClaim": d.ExistingClaim, "storage.logs.existingClaim": l.ExistingClaim} {
+		if claim != "" && (len(claim) > 253 || !dnsSubdomain.MatchString(claim)) {
+			c.errorf(path, "%q is not a claim name (lower-case letters, digits, '-' and '.', at most 253 characters)", claim)
+		}
 	}
 }
 
