@@ -19,7 +19,7 @@ healthy() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl get --raw /readyz >/dev/nul
 
 mkdir -p "${KWOK_WORKDIR}"
 exec 9>"${KWOK_WORKDIR}/${NAME}.lock"   # shared with down.sh: one up/down per cluster at a time
-flock 9
+flock -w 600 9 || { echo "timed out waiting for ${KWOK_WORKDIR}/${NAME}.lock" >&2; exit 1; }
 
 if healthy; then
   echo "cluster ${NAME} already running" >&2
@@ -39,7 +39,7 @@ else
     --kwok-controller-binary "${BIN}/kwok" \
     --etcd-binary "${BIN}/etcd" \
     --disable-qps-limits \
-    --wait 3m >&2
+    --wait 3m >&2 9>&-   # 9>&-: the daemons must not inherit (and so hold) our lock
   # "Usable": the API answers and the controller-manager has created the default ServiceAccount.
   for _ in $(seq 120); do
     healthy && kubectl get serviceaccount default -n default >/dev/null 2>&1 && break
