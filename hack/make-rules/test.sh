@@ -6,11 +6,13 @@ cd "${ROOT}"
 
 echo "== go vet" >&2
 go vet ./...
-go vet -tags e2e ./tests/e2e/... 2>/dev/null || go vet -tags e2e ./...
+go vet -tags e2e ./tests/e2e/
 echo "== unit, golden and invariant tests" >&2
 go test -count=1 ./...
 echo "== verify generated files" >&2
 hack/make-rules/verify.sh
+echo "== verify Airflow config key lists against the real packages" >&2
+hack/airflow/verify-config-keys.sh
 if [[ -d tests/e2e ]]; then
   echo "== cluster e2e" >&2
   hack/make-rules/e2e.sh
