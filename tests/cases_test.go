@@ -2,7 +2,6 @@ package tests
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,8 +12,6 @@ import (
 
 	"github.com/airkube/airkube/generator/render"
 )
-
-var update = flag.Bool("update", false, "update golden files")
 
 // repoRoot is where case files name their spec and overlays from.
 const repoRoot = ".."

@@ -2,11 +2,12 @@ package tests
 
 import (
 	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/airkube/airkube/internal/golden"
 )
 
 // TestGolden renders every case and compares the objects with golden/<case>/manifest.yaml.
@@ -16,15 +17,8 @@ func TestGolden(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			got := c.render(t).Manifest
 			path := filepath.Join(c.Dir, "manifest.yaml")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("reading golden file (run with -update to create it): %v", err)
-			}
+			want := golden.Read(t, path, got)
+			// Objects, not bytes: the YAML serializer is Helm's, not ours.
 			if diff := cmp.Diff(parseManifest(t, want), parseManifest(t, got)); diff != "" {
 				t.Errorf("%s differs (-want +got):\n%s", path, diff)
 			}

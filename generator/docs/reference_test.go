@@ -1,15 +1,14 @@
 package docs
 
 import (
-	"flag"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "update golden files")
+	"github.com/airkube/airkube/internal/golden"
+)
 
 const (
 	readme = "../../README.md"
@@ -30,7 +29,7 @@ func TestReadmeReference(t *testing.T) {
 		t.Fatalf("README.md lacks the spec reference markers %q ... %q", begin, end)
 	}
 	want := Reference()
-	if *update {
+	if golden.Updating() {
 		if err := os.WriteFile(readme, []byte(head+begin+want+end+tail), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -63,7 +63,7 @@ func TestInvalidSpecs(t *testing.T) {
 					t.Errorf("%q: no line number", p)
 				}
 			}
-			golden(t, strings.TrimSuffix(spec, ".yaml")+".err", lines(errs))
+			checkGolden(t, strings.TrimSuffix(spec, ".yaml")+".err", lines(errs))
 		})
 	}
 }
@@ -108,7 +108,7 @@ func TestValidSpecs(t *testing.T) {
 				}
 				return
 			}
-			golden(t, strings.TrimSuffix(spec, ".yaml")+".warn", lines(problems.Warnings()))
+			checkGolden(t, strings.TrimSuffix(spec, ".yaml")+".warn", lines(problems.Warnings()))
 		})
 	}
 }

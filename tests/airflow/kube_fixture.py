@@ -1,0 +1,323 @@
+"""A local kwok control plane and host-process helpers for the real-Airflow tests.
+
+Imported by test_kubernetes_executor.py and test_celery_routing.py (no conftest, so
+hack/make-rules/airflow.sh needs no change). The cluster is a session fixture: started
+with hack/cluster/up.sh under a name of its own (AIRKUBE_CLUSTER, default
+airkube-airflow) and removed at the end, unless it was already running, in which case
+it is left as found. kwok plays nodes and pods: a pod Airflow creates becomes Running
+on a matching fake node, and nothing in it ever executes.
+"""
+import copy
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+import podenv
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("AIRKUBE_CACHE", Path.home() / ".cache" / "airkube"))
+# One cluster per pytest-xdist worker: a session fixture runs once per worker, and a worker
+# must not delete a cluster another one still uses.
+CLUSTER_NAME = os.environ.get("AIRKUBE_CLUSTER", "airkube-airflow") + (
+    "-" + os.environ["PYTEST_XDIST_WORKER"] if os.environ.get("PYTEST_XDIST_WORKER") else "")
+SERVICES_SH = ROOT / "hack/airflow/services.sh"
+# The workload kinds a real install would turn into pods; the tests start the Airflow
+# processes themselves, so these are not applied.
+NOT_APPLIED = {"Deployment", "StatefulSet", "Job", "ScaledObject", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+
+
+def log(*args):
+    print("[kube_fixture]", *args, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Kube:
+    """kubectl (the cached pinned binary) against one kubeconfig."""
+
+    def __init__(self, kubeconfig, bindir):
+        self.kubeconfig = str(kubeconfig)
+        self.kubectl_bin = str(Path(bindir) / "kubectl")
+
+    def kubectl(self, *args, input=None, check=True, timeout=120):
+        p = subprocess.run([self.kubectl_bin, "--kubeconfig", self.kubeconfig, *args], input=input,
+                           capture_output=True, text=True, timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError("kubectl %s failed (%d):\n%s%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
+        return p.stdout
+
+    def get_json(self, *args):
+        return json.loads(self.kubectl("get", *args, "-o", "json"))
+
+    def apply(self, objects):
+        self.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-",
+                     input="\n---\n".join(yaml.safe_dump(o) for o in objects))
+
+    def namespace(self, name):
+        self.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}])
+
+    def fake_node(self, name, labels=None, taints=None):
+        """A kwok node (what tests/e2e and hack/cluster/nodes.sh create): Ready, never runs anything."""
+        self.apply([{"apiVersion": "v1", "kind": "Node", "metadata": {
+            "name": name, "annotations": {"kwok.x-k8s.io/node": "fake"},
+            "labels": {"type": "kwok", "kubernetes.io/hostname": name, **(labels or {})}},
+            "spec": {"taints": taints or []}}])
+
+    def wait_nodes_ready(self, names, timeout=60):
+        self.kubectl("wait", "--for=condition=Ready", *("node/" + n for n in names), "--timeout=%ds" % timeout,
+                     timeout=timeout + 30)
+
+    def apply_release(self, objects, namespace):
+        """Applies what an install creates except the workloads (see NOT_APPLIED)."""
+        self.namespace(namespace)
+        keep = [copy.deepcopy(o) for o in objects if o.get("kind") not in NOT_APPLIED]
+        for o in keep:
+            if o["kind"] not in ("PersistentVolume", "Namespace", "ClusterRole", "ClusterRoleBinding"):
+                o.setdefault("metadata", {}).setdefault("namespace", namespace)
+        self.apply(keep)
+
+    def service_account_kubeconfig(self, namespace, account, path):
+        """A kubeconfig that talks to the API as `account`: what the scheduler's pod gets
+        in-cluster (its projected token), so the rendered RBAC is what is exercised."""
+        token = self.kubectl("create", "token", account, "-n", namespace, "--duration=2h").strip()
+        src = yaml.safe_load(Path(self.kubeconfig).read_text())
+        cluster = src["clusters"][0]["cluster"]
+        cfg = {
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "kwok", "cluster": cluster}],
+            "users": [{"name": account, "user": {"token": token}}],
+            "contexts": [{"name": account, "context": {"cluster": "kwok", "user": account, "namespace": namespace}}],
+            "current-context": account,
+        }
+        Path(path).write_text(yaml.safe_dump(cfg))
+        return Path(path)
+
+    def ca_pem(self):
+        src = yaml.safe_load(Path(self.kubeconfig).read_text())
+        return Path(src["clusters"][0]["cluster"]["certificate-authority"]).read_text()
+
+
+def _cluster_pids(name):
+    """Pids of processes whose command line names this cluster's dir (what down.sh kills)."""
+    marker = "clusters/%s/" % name
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmd:
+            pids.append(int(d.name))
+    return pids
+
+
+def cluster_down(name):
+    """hack/cluster/down.sh, bounded: it used to block forever on `flock 9` when a cluster
+    daemon had inherited up.sh's lock fd. On timeout, stop this cluster's processes by pid
+    and remove its dir (what down.sh would have done)."""
+    env = dict(os.environ, AIRKUBE_CLUSTER=name)
+    try:
+        subprocess.run([str(ROOT / "hack/cluster/down.sh")], env=env, timeout=180, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except subprocess.TimeoutExpired:
+        log("down.sh timed out; stopping cluster %s by pid" % name)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = _cluster_pids(name)
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        if pids:
+            time.sleep(2)
+    shutil.rmtree(CACHE / "kwok" / "clusters" / name, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def kube():
+    """The local control plane (kube-apiserver v1.37.2 + kwok), up for the whole session."""
+    env = dict(os.environ, AIRKUBE_CLUSTER=CLUSTER_NAME)
+    start = time.monotonic()
+    bindir = subprocess.run([str(ROOT / "hack/cluster/build.sh")], env=env, check=True, capture_output=True,
+                            text=True).stdout.strip().splitlines()[-1]
+    # stdin/stdout/stderr are pipes only for up.sh itself; the daemons it starts are kwokctl's.
+    up = subprocess.run([str(ROOT / "hack/cluster/up.sh")], env=env, capture_output=True, text=True, timeout=900)
+    if up.returncode != 0:
+        pytest.fail("hack/cluster/up.sh failed:\n" + up.stderr[-3000:])
+    kubeconfig = up.stdout.strip().splitlines()[-1]
+    ours = "already running" not in up.stderr
+    log("cluster %s %s in %.1fs: %s" % (CLUSTER_NAME, "started" if ours else "reused", time.monotonic() - start, kubeconfig))
+    try:
+        yield Kube(kubeconfig, bindir)
+    finally:
+        if ours:
+            start = time.monotonic()
+            cluster_down(CLUSTER_NAME)
+            log("cluster %s removed in %.1fs" % (CLUSTER_NAME, time.monotonic() - start))
+
+
+@pytest.fixture(scope="session")
+def services():
+    """The local PostgreSQL and Redis of hack/airflow/services.sh, as a dict of its `env` lines.
+
+    hack/make-rules/airflow.sh starts them; run directly under pytest, this starts them and
+    stops them again at the end."""
+    started = False
+    if subprocess.run([str(SERVICES_SH), "status"], capture_output=True).returncode != 0:
+        subprocess.run([str(SERVICES_SH), "start"], check=True, stdout=subprocess.DEVNULL)
+        started = True
+    out = subprocess.run([str(SERVICES_SH), "env"], check=True, capture_output=True, text=True).stdout
+    env = {}
+    for line in out.splitlines():
+        k, _, v = line.removeprefix("export ").partition("=")
+        env[k] = shlex.split(v)[0] if v else ""
+    try:
+        yield env
+    finally:
+        if started:
+            subprocess.run([str(SERVICES_SH), "stop"], check=False)
+
+
+def fresh_database(services, name):
+    """Drops and creates database `name` owned by the test role (as the local superuser, which
+    the tests' own server trusts on loopback), so each test has a metadata DB of its own."""
+    def psql(sql):
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", services["AIRKUBE_PG_HOST"],
+                        "-p", services["AIRKUBE_PG_PORT"], "-U", "postgres", "-d", "postgres", "-c", sql],
+                       check=True, capture_output=True, text=True, env=dict(os.environ, PGPASSWORD=""))
+    psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
+    psql('CREATE DATABASE "%s" OWNER %s' % (name, services["AIRKUBE_PG_USER"]))
+
+
+def query(services, db, sql):
+    """Rows of a query on a test database, as lists of strings (psql, unaligned, tab-separated)."""
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-h",
+                          services["AIRKUBE_PG_HOST"], "-p", services["AIRKUBE_PG_PORT"], "-U", "postgres",
+                          "-d", db, "-c", sql],
+                         check=True, capture_output=True, text=True, env=dict(os.environ, PGPASSWORD="")).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+class HostProcess:
+    """A long-running process started through podenv.run (which only offers subprocess.run).
+
+    podenv.run blocks until the process exits, so it runs in a thread; argv is prefixed with
+    `sh -c 'echo $$ >PIDFILE; exec "$@"'`, which records the pid and then execs the command
+    unchanged (unshare and env exec too, so the pid is the one podenv.run's child had). The
+    process leads its own session, so stopping it signals only its process group.
+    """
+
+    def __init__(self, name, env, root, argv, venv, logdir):
+        self.name, self.argv = name, list(argv)
+        self.log = Path(logdir) / (name + ".log")
+        pidfile = Path(logdir) / (name + ".pid")
+        pidfile.unlink(missing_ok=True)
+        self.result = None
+        self._logf = open(self.log, "wb")
+
+        def target():
+            try:
+                self.result = podenv.run(env, root, ["sh", "-c", 'echo $$ >"$0"; exec "$@"', str(pidfile), *argv],
+                                         venv=venv, stdout=self._logf, stderr=subprocess.STDOUT, text=False,
+                                         start_new_session=True)
+            except BaseException as e:  # noqa: BLE001 - surfaced by poll()
+                self.result = e
+
+        self._thread = threading.Thread(target=target, name="host-" + name, daemon=True)
+        self._thread.start()
+        self.pid = wait_for("%s to start" % name, lambda: self.result is not None or (
+            pidfile.exists() and pidfile.read_text().strip()), 30, interval=0.1)
+        if not isinstance(self.pid, str):
+            raise AssertionError("%s did not start: %r\n%s" % (name, self.result, self.tail()))
+        self.pid = int(self.pid)
+
+    def poll(self):
+        """None while running, else the exit status (or the exception podenv.run raised)."""
+        if self._thread.is_alive():
+            return None
+        r = self.result
+        return r.returncode if isinstance(r, subprocess.CompletedProcess) else r
+
+    def wait(self, timeout):
+        self._thread.join(timeout)
+        return self.poll()
+
+    def tail(self, n=4000):
+        return self.log.read_text(errors="replace")[-n:] if self.log.exists() else "(no log)"
+
+    def signal(self, sig):
+        try:
+            os.killpg(self.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class Processes:
+    """Host processes started by a test, each stopped (by its own process group) at the end."""
+
+    def __init__(self, logdir):
+        self.logdir = Path(logdir)
+        self.logdir.mkdir(parents=True, exist_ok=True)
+        self.procs = []
+
+    def start(self, name, env, root, argv, venv):
+        log("starting %s: %s" % (name, " ".join(argv)))
+        p = HostProcess(name, env, root, argv, venv, self.logdir)
+        self.procs.append(p)
+        return p
+
+    def check_alive(self):
+        for p in self.procs:
+            rc = p.poll()
+            if rc is not None:
+                raise AssertionError("%s exited (%r):\n%s" % (p.name, rc, p.tail()))
+
+    def stop_all(self, grace=30):
+        start = time.monotonic()
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for p in reversed(self.procs):
+            if p.wait(max(0.1, deadline - time.monotonic())) is None:
+                log("%s (pid %d) ignored SIGTERM for %ds; killing its process group" % (p.name, p.pid, grace))
+                p.signal(signal.SIGKILL)
+                p.wait(10)
+        # Children that outlived their leader in the same group (celery pool, api-server workers).
+        for p in self.procs:
+            p.signal(signal.SIGKILL)
+        log("stopped %d processes in %.1fs" % (len(self.procs), time.monotonic() - start))
+
+
+def wait_for(what, fn, timeout, interval=2.0, procs=None):
+    """Polls fn() until it returns something truthy; fails naming `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if procs is not None:
+            procs.check_alive()
+        try:
+            last = fn()
+        except Exception as e:  # noqa: BLE001 - keep polling; report the last error
+            last = e
+        else:
+            if last:
+                return last
+        time.sleep(interval)
+    raise AssertionError("timed out after %ds waiting for %s (last: %r)" % (timeout, what, last))
