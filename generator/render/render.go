@@ -150,10 +150,8 @@ func Template(files map[string][]byte, name, namespace string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, err := chartutil.ReadValues(files["values.yaml"])
-	if err != nil {
-		return nil, fmt.Errorf("reading values.yaml: %w", err)
-	}
+	// The loader parsed values.yaml already, as Helm's CLI does: the same numbers, the same maps.
+	vals := chartutil.Values(ch.Values)
 	caps := chartutil.DefaultCapabilities.Copy()
 	// The schema is checked by Helm at install and by the lint tests; checking the values
 	// airkube itself just made would double the render time.
