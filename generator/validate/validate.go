@@ -31,6 +31,16 @@ var (
 	mysqlModes    = []string{"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"}
 )
 
+// remoteLogProviders names the provider package each remote log scheme's handler lives in.
+var remoteLogProviders = map[string]string{
+	"s3":         "apache-airflow-providers-amazon",
+	"gs":         "apache-airflow-providers-google",
+	"wasb":       "apache-airflow-providers-microsoft-azure",
+	"oss":        "apache-airflow-providers-alibaba",
+	"hdfs":       "apache-airflow-providers-apache-hdfs",
+	"cloudwatch": "apache-airflow-providers-amazon",
+}
+
 // maxNameLen keeps every derived object name ("<name>-worker-<group>") within 63.
 const maxNameLen = 30
 
@@ -211,8 +221,15 @@ func (c *checker) storage(s *v1alpha1.Storage) {
 	c.oneSource("storage.logs", map[string]bool{"nfs": l.NFS != nil, "csi": l.CSI != nil, "existingClaim": l.ExistingClaim != "", "remote": l.Remote != nil})
 	c.nfs("storage.logs.nfs", l.NFS)
 	c.csi("storage.logs.csi", l.CSI)
-	if l.Remote != nil && !strings.Contains(l.Remote.BaseLogFolder, "://") {
-		c.errorf("storage.logs.remote.baseLogFolder", "%q is not a remote URL like s3://bucket/logs", l.Remote.BaseLogFolder)
+	if l.Remote != nil {
+		scheme, _, found := strings.Cut(l.Remote.BaseLogFolder, "://")
+		switch provider, known := remoteLogProviders[scheme]; {
+		case !found:
+			c.errorf("storage.logs.remote.baseLogFolder", "%q is not a remote URL like s3://bucket/logs", l.Remote.BaseLogFolder)
+		case known:
+			// Airflow imports the handler at start: an image without the provider crashes.
+			c.warnf("storage.logs.remote.baseLogFolder", "%s:// logging needs %s installed in airflow.image and every task group's image", scheme, provider)
+		}
 	}
 	for path, p := range map[string]string{"storage.dags.mountPath": d.MountPath, "storage.logs.mountPath": l.MountPath} {
 		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "/opt/airkube") {
