@@ -1,8 +1,10 @@
 """Fixtures of the real-Airflow suite: the tests' PostgreSQL and Redis (hack/airflow/services.sh).
 
 hack/make-rules/airflow.sh starts the services before pytest and exports their settings
-(`services.sh env`); run by hand, this conftest starts them itself when they are down and stops
-them at the end of the session.
+(`services.sh env`). Each pytest process (each xdist worker too) also holds them
+(`services.sh start PID`, a no-op when they run) and releases them at the end: they stop when the
+last holder is gone, so a pytest run by hand works alone, and concurrent sessions don't stop
+each other's services.
 """
 
 from __future__ import annotations
@@ -55,13 +57,11 @@ def _env_from_services_sh() -> dict:
 
 @pytest.fixture(scope="session")
 def services():
-    """The tests' PostgreSQL and Redis, started here when hack/make-rules/airflow.sh didn't."""
-    started = False
-    if subprocess.run([str(SERVICES_SH), "status"], capture_output=True).returncode != 0:
-        subprocess.run([str(SERVICES_SH), "start"], check=True)
-        started = True
+    """The tests' PostgreSQL and Redis (started if down), held for this session."""
+    # Held by this process (released below): services another session holds stay up for it.
+    holder = str(os.getpid())
+    subprocess.run([str(SERVICES_SH), "start", holder], check=True, capture_output=True)
     env = {**_env_from_services_sh(), **{k: v for k, v in os.environ.items() if k.startswith("AIRKUBE_PG_") or k.startswith("AIRKUBE_REDIS_")}}
     yield Services(env["AIRKUBE_PG_HOST"], int(env["AIRKUBE_PG_PORT"]), env["AIRKUBE_PG_USER"],
                    env["AIRKUBE_PG_PASSWORD"], env["AIRKUBE_REDIS_URL"])
-    if started and not os.environ.get("PYTEST_XDIST_WORKER"):
-        subprocess.run([str(SERVICES_SH), "stop"], check=False)
+    subprocess.run([str(SERVICES_SH), "release", holder], check=False, capture_output=True)

@@ -49,7 +49,10 @@ with warnings.catch_warnings(record=True) as caught:
             options.append(("env " + name, s.lower(), k.lower()))
 
     desc = conf.configuration_description
+    # Both map the new name to the old one: {(section, key): (old_section, old_key, since)},
+    # {section: (old_section, since)}.
     deprecated_old = {(o[0], o[1]): new for new, o in conf.deprecated_options.items()}
+    deprecated_sections = {o[0]: new for new, o in conf.deprecated_sections.items()}
     sensitive = {tuple(x) for x in conf.sensitive_config_values}
 
     def known(s, k):
@@ -62,8 +65,8 @@ with warnings.catch_warnings(record=True) as caught:
                 base = k[: -len(suffix)]
                 if (s, base) not in sensitive:
                     result["cmd_not_sensitive"].append(f"{where}: [{s}] {k}")
-        if (s, base) in deprecated_old or s in conf.deprecated_sections:
-            new = deprecated_old.get((s, base))
+        if (s, base) in deprecated_old or s in deprecated_sections:
+            new = deprecated_old.get((s, base)) or (deprecated_sections.get(s), base)
             result["deprecated"].append(f"{where}: [{s}] {base} (use {new})")
         elif not known(s, base):
             result["unknown"].append(f"{where}: [{s}] {k}")
@@ -77,6 +80,34 @@ with warnings.catch_warnings(record=True) as caught:
                             "host": u.host, "port": u.port, "database": u.database, "query": dict(u.query)}
     except Exception as e:
         result["db_url_error"] = f"{type(e).__name__}: {e}"
+    else:
+        # The driver takes the URI's options (sslmode, ssl_mode ...): connect to a closed port on
+        # loopback; an accepted URI fails with "connection refused", a bad option differently.
+        try:
+            from sqlalchemy import create_engine
+
+            create_engine(u.set(host="127.0.0.1", port=1)).connect()
+            result["db_connect"] = "connected?!"
+        except Exception as e:
+            result["db_connect"] = f"{type(e).__name__}: {e}"
+
+    # What every component does at start: its hostname (core.hostname_callable) and executors.
+    try:
+        from airflow.utils.net import get_hostname
+
+        result["hostname"] = get_hostname()
+    except Exception as e:
+        result["hostname_error"] = f"{type(e).__name__}: {e}"
+    try:
+        from airflow.executors.executor_loader import ExecutorLoader
+
+        names = ExecutorLoader.get_executor_names()
+        result["executors"] = []
+        for n in names:
+            cls, _ = ExecutorLoader.import_executor_cls(n)
+            result["executors"].append(f"{n.alias or ''}:{cls.__module__}.{cls.__name__}")
+    except Exception as e:
+        result["executors_error"] = f"{type(e).__name__}: {e}"
 
     result["cli"] = []
     for argv in json.loads(sys.argv[3]) if len(sys.argv) > 3 else []:
