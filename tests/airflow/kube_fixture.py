@@ -10,7 +10,6 @@ on a matching fake node, and nothing in it ever executes.
 import copy
 import json
 import os
-import shlex
 import shutil
 import signal
 import socket
@@ -30,7 +29,6 @@ CACHE = Path(os.environ.get("AIRKUBE_CACHE", Path.home() / ".cache" / "airkube")
 # must not delete a cluster another one still uses.
 CLUSTER_NAME = os.environ.get("AIRKUBE_CLUSTER", "airkube-airflow") + (
     "-" + os.environ["PYTEST_XDIST_WORKER"] if os.environ.get("PYTEST_XDIST_WORKER") else "")
-SERVICES_SH = ROOT / "hack/airflow/services.sh"
 # The workload kinds a real install would turn into pods; the tests start the Airflow
 # processes themselves, so these are not applied.
 NOT_APPLIED = {"Deployment", "StatefulSet", "Job", "ScaledObject", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
@@ -161,7 +159,9 @@ def kube():
     if up.returncode != 0:
         pytest.fail("hack/cluster/up.sh failed:\n" + up.stderr[-3000:])
     kubeconfig = up.stdout.strip().splitlines()[-1]
-    ours = "already running" not in up.stderr
+    # A cluster under the suite's own name that is already up was left by an aborted run: it is
+    # ours to remove. One named by the caller (AIRKUBE_CLUSTER) is left as found.
+    ours = "already running" not in up.stderr or "AIRKUBE_CLUSTER" not in os.environ
     log("cluster %s %s in %.1fs: %s" % (CLUSTER_NAME, "started" if ours else "reused", time.monotonic() - start, kubeconfig))
     try:
         yield Kube(kubeconfig, bindir)
@@ -172,55 +172,20 @@ def kube():
             log("cluster %s removed in %.1fs" % (CLUSTER_NAME, time.monotonic() - start))
 
 
-@pytest.fixture(scope="session")
-def services():
-    """The local PostgreSQL and Redis of hack/airflow/services.sh, as a dict of its `env` lines.
-
-    hack/make-rules/airflow.sh starts them; run directly under pytest, this starts them and
-    stops them again at the end."""
-    started = False
-    if subprocess.run([str(SERVICES_SH), "status"], capture_output=True).returncode != 0:
-        subprocess.run([str(SERVICES_SH), "start"], check=True, stdout=subprocess.DEVNULL)
-        started = True
-    out = subprocess.run([str(SERVICES_SH), "env"], check=True, capture_output=True, text=True).stdout
-    env = {}
-    for line in out.splitlines():
-        k, _, v = line.removeprefix("export ").partition("=")
-        env[k] = shlex.split(v)[0] if v else ""
-    try:
-        yield env
-    finally:
-        if started:
-            subprocess.run([str(SERVICES_SH), "stop"], check=False)
-
-
-def fresh_database(services, name):
-    """Drops and creates database `name` owned by the test role (as the local superuser, which
-    the tests' own server trusts on loopback), so each test has a metadata DB of its own."""
-    def psql(sql):
-        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", services["AIRKUBE_PG_HOST"],
-                        "-p", services["AIRKUBE_PG_PORT"], "-U", "postgres", "-d", "postgres", "-c", sql],
-                       check=True, capture_output=True, text=True, env=dict(os.environ, PGPASSWORD=""))
-    psql('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name)
-    psql('CREATE DATABASE "%s" OWNER %s' % (name, services["AIRKUBE_PG_USER"]))
-
-
-def query(services, db, sql):
-    """Rows of a query on a test database, as lists of strings (psql, unaligned, tab-separated)."""
-    out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-h",
-                          services["AIRKUBE_PG_HOST"], "-p", services["AIRKUBE_PG_PORT"], "-U", "postgres",
-                          "-d", db, "-c", sql],
-                         check=True, capture_output=True, text=True, env=dict(os.environ, PGPASSWORD="")).stdout
-    return [line.split("\t") for line in out.splitlines() if line]
+def rows(services, db, sql):
+    """Rows of a query on a test database (conftest's Services.psql: unaligned, `|`-separated)."""
+    return [line.split("|") for line in services.psql(sql, db).splitlines() if line]
 
 
 class HostProcess:
     """A long-running process started through podenv.run (which only offers subprocess.run).
 
     podenv.run blocks until the process exits, so it runs in a thread; argv is prefixed with
-    `sh -c 'echo $$ >PIDFILE; exec "$@"'`, which records the pid and then execs the command
-    unchanged (unshare and env exec too, so the pid is the one podenv.run's child had). The
-    process leads its own session, so stopping it signals only its process group.
+    `setpriv --pdeathsig TERM -- sh -c 'echo $$ >PIDFILE; exec "$@"'`, which records the pid and
+    then execs the command unchanged (unshare and env exec too, so the pid is the one
+    podenv.run's child had). The process leads its own session, so stopping it signals only its
+    process group; if pytest itself is killed (no finalizers run), the parent-death signal
+    still stops it.
     """
 
     def __init__(self, name, env, root, argv, venv, logdir):
@@ -233,7 +198,8 @@ class HostProcess:
 
         def target():
             try:
-                self.result = podenv.run(env, root, ["sh", "-c", 'echo $$ >"$0"; exec "$@"', str(pidfile), *argv],
+                self.result = podenv.run(env, root, ["setpriv", "--pdeathsig", "TERM", "--", "sh", "-c",
+                                                     'echo $$ >"$0"; exec "$@"', str(pidfile), *argv],
                                          venv=venv, stdout=self._logf, stderr=subprocess.STDOUT, text=False,
                                          start_new_session=True)
             except BaseException as e:  # noqa: BLE001 - surfaced by poll()
@@ -290,9 +256,14 @@ class Processes:
 
     def stop_all(self, grace=30):
         start = time.monotonic()
+        # Like the kubelet: SIGTERM to the main process only (it stops its own children), then
+        # SIGKILL for the whole group after the grace period.
         for p in reversed(self.procs):
             if p.poll() is None:
-                p.signal(signal.SIGTERM)
+                try:
+                    os.kill(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         deadline = time.monotonic() + grace
         for p in reversed(self.procs):
             if p.wait(max(0.1, deadline - time.monotonic())) is None:
@@ -305,6 +276,22 @@ class Processes:
         log("stopped %d processes in %.1fs" % (len(self.procs), time.monotonic() - start))
 
 
+def http_ok(url):
+    """True when url answers 2xx (for the rendered httpGet probes)."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return 200 <= r.status < 300
+    except OSError:
+        return False
+
+
+def probe_url(container, probe, port):
+    """The URL of a rendered httpGet probe, on the port the host process listens on instead."""
+    get = container.container[probe]["httpGet"]
+    return "http://127.0.0.1:%d%s" % (port, get["path"])
+
+
 def wait_for(what, fn, timeout, interval=2.0, procs=None):
     """Polls fn() until it returns something truthy; fails naming `what` after timeout seconds."""
     deadline = time.monotonic() + timeout
@@ -314,7 +301,7 @@ def wait_for(what, fn, timeout, interval=2.0, procs=None):
             procs.check_alive()
         try:
             last = fn()
-        except Exception as e:  # noqa: BLE001 - keep polling; report the last error
+        except (RuntimeError, OSError, subprocess.SubprocessError) as e:  # transient (psql, kubectl): poll on
             last = e
         else:
             if last:

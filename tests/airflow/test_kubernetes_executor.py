@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 import podenv
-from kube_fixture import Processes, free_port, fresh_database, kube, query, services, wait_for  # noqa: F401
+from kube_fixture import Processes, free_port, kube, rows, wait_for  # noqa: F401
 
 DAG_DIR = Path(__file__).parent / "dags_b"
 DAG_ID = "airkube_kubernetes_groups"
@@ -113,18 +113,17 @@ def _nodes_for(templates):
 
 @pytest.mark.xdist_group("airkube-b")
 @pytest.mark.parametrize("version", ["3.3.2", "2.11.2"])
-def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_path):  # noqa: F811
+def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_path):
     t0 = time.monotonic()
     major = int(version[0])
     namespace = "kx-" + version.replace(".", "")
     database = "airkube_b_kx_" + version.replace(".", "")
     spec_text = SPEC.format(version=version, namespace=namespace, database=database,
-                            pg_host=services["AIRKUBE_PG_HOST"], pg_port=services["AIRKUBE_PG_PORT"],
-                            pg_user=services["AIRKUBE_PG_USER"])
+                            pg_host=services.pg_host, pg_port=services.pg_port, pg_user=services.pg_user)
     spec = yaml.safe_load(spec_text)
     objects = podenv.render(spec_text, out=tmp_path / "render")
     venv = podenv.venv_for(version)
-    fresh_database(services, database)
+    services.fresh_database(database)
 
     # What an install creates, minus the workloads (their processes run on the host instead).
     ca = kube.ca_pem()
@@ -141,7 +140,7 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
         kube.fake_node(name, labels, taints)
     kube.wait_nodes_ready(list(nodes))
 
-    secrets, configmaps = podenv.test_inputs(objects, db_password=services["AIRKUBE_PG_PASSWORD"], ca_pem=ca)
+    secrets, configmaps = podenv.test_inputs(objects, db_password=services.pg_password, ca_pem=ca)
     sched_deploy = podenv.find(objects, "Deployment", "kx-scheduler")
     sched_pod = sched_deploy["spec"]["template"]["spec"]
     assert sched_pod.get("automountServiceAccountToken") is True, "the scheduler needs its token in-cluster"
@@ -173,10 +172,10 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
             _start_component(objects, "dag-processor", secrets, configmaps, tmp_path, venv, procs, {})
 
         def dag_parsed():
-            rows = query(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
-            errs = query(services, database, "SELECT stacktrace FROM import_error")
+            dags = rows(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
+            errs = rows(services, database, "SELECT stacktrace FROM import_error")
             assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
-            return rows
+            return dags
         wait_for("the DAG to be parsed", dag_parsed, 240, procs=procs)
         t_parsed = time.monotonic()
 
@@ -201,7 +200,7 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
     assert sorted(by_task) == ["in_default", "in_fortran", "in_gis"], sorted(by_task)
     groups = {g["name"]: g for g in spec["taskGroups"]}
     dags_folder, log_folder = cfg["core"]["dags_folder"], cfg["logging"]["base_log_folder"]
-    problems = []
+    problems, checked = [], []
     for group, tmpl in templates.items():
         pod = by_task["in_" + group]
         want_c = tmpl["spec"]["containers"][0]
@@ -210,6 +209,7 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
         where = "group %s, pod %s" % (group, pod["metadata"]["name"])
 
         def check(what, want, have):
+            checked.append(what)
             if want != have:
                 problems.append("%s: %s: want %r, got %r" % (where, what, want, have))
 
@@ -247,11 +247,12 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
         check("env AIRFLOW_CONFIG", "/opt/airkube/config/airflow.cfg", (env.get("AIRFLOW_CONFIG") or {}).get("value"))
         check("label airkube.dev/task-group", group, pod["metadata"]["labels"].get("airkube.dev/task-group"))
     assert not problems, "task pods differ from their group:\n" + "\n".join(problems)
+    print("%d properties of %d task pods match their groups" % (len(checked), len(templates)))
 
     # The scheduler recorded the tasks as handed to the KubernetesExecutor.
-    rows = query(services, database, "SELECT task_id, state FROM task_instance WHERE dag_id = '%s' ORDER BY task_id" % DAG_ID)
-    assert [r[0] for r in rows] == ["in_default", "in_fortran", "in_gis"], rows
-    assert all(r[1] in ("queued", "running") for r in rows), rows
+    tis = rows(services, database, "SELECT task_id, state FROM task_instance WHERE dag_id = '%s' ORDER BY task_id" % DAG_ID)
+    assert [r[0] for r in tis] == ["in_default", "in_fortran", "in_gis"], tis
+    assert all(r[1] in ("queued", "running") for r in tis), tis
     print("airflow %s: %.1fs in all" % (version, time.monotonic() - t0))
 
 
