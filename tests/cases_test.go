@@ -2,52 +2,26 @@ package tests
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/airkube/airkube/generator/render"
+	"github.com/airkube/airkube/internal/golden"
 )
 
 // repoRoot is where case files name their spec and overlays from.
 const repoRoot = ".."
 
-// goldenCase is one folder under golden/: its own spec.yaml, or a case.yaml naming a
-// spec and overlays of the repository (so the shipped examples are what is tested).
-type goldenCase struct {
-	Name     string
-	Dir      string
-	Spec     string   `json:"spec"`
-	Overlays []string `json:"overlays"`
-}
+// goldenCase is one case under golden/ (see golden.Case).
+type goldenCase struct{ golden.Case }
 
 func cases(t testing.TB) []goldenCase {
 	t.Helper()
-	dirs, err := filepath.Glob(filepath.Join("golden", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sort.Strings(dirs)
 	var out []goldenCase
-	for _, dir := range dirs {
-		c := goldenCase{Name: filepath.Base(dir), Dir: dir, Spec: filepath.Join(dir, "spec.yaml")}
-		if data, err := os.ReadFile(filepath.Join(dir, "case.yaml")); err == nil {
-			if err := yaml.UnmarshalStrict(data, &c); err != nil {
-				t.Fatalf("%s/case.yaml: %v", dir, err)
-			}
-			c.Spec = filepath.Join(repoRoot, c.Spec)
-			for i, o := range c.Overlays {
-				c.Overlays[i] = filepath.Join(repoRoot, o)
-			}
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		t.Fatal("no golden cases found")
+	for _, c := range golden.Cases(t, "golden", repoRoot) {
+		out = append(out, goldenCase{c})
 	}
 	return out
 }

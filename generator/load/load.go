@@ -53,23 +53,30 @@ func parent(path string) string {
 	return ""
 }
 
-// Files reads the spec and overlays from disk. An overlay path may be a file or a
-// folder; a folder's overlay is its overlay.yaml.
+// Files reads the spec and overlays from disk (see ReadFile) and loads them.
 func Files(spec string, overlays []string) (*Result, error) {
 	var inputs []Input
 	for i, p := range append([]string{spec}, overlays...) {
-		if i > 0 {
-			if st, err := os.Stat(p); err == nil && st.IsDir() {
-				p = filepath.Join(p, "overlay.yaml")
-			}
-		}
-		data, err := os.ReadFile(p)
+		in, err := ReadFile(p, i > 0)
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", p, err)
+			return nil, err
 		}
-		inputs = append(inputs, Input{Name: p, Data: data})
+		inputs = append(inputs, in)
 	}
 	return Load(inputs[0], inputs[1:]...)
+}
+
+// ReadFile reads one input. An overlay path may be a file or a folder; a folder's
+// overlay is its overlay.yaml.
+func ReadFile(path string, overlay bool) (Input, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() && overlay {
+		path = filepath.Join(path, "overlay.yaml")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Input{}, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return Input{Name: path, Data: data}, nil
 }
 
 // Load decodes spec with overlays applied in order. The error, when not nil, is a

@@ -19,7 +19,7 @@ var dagHelperTemplate string
 
 // airflowCfg writes airflow.cfg: airkube's settings, then the user's extra keys (which
 // validation has kept off airkube's). Sections and keys are sorted so output is stable.
-func (r *release) airflowCfg() (string, error) {
+func (r *release) airflowCfg() string {
 	cfg := map[string]map[string]string{}
 	set := func(section, key, value string) {
 		if cfg[section] == nil {
@@ -78,7 +78,7 @@ func (r *release) airflowCfg() (string, error) {
 			fmt.Fprintf(&b, "%s = %s\n", k, iniValue(cfg[section][k]))
 		}
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 // iniValue escapes a value for Airflow's config parser: % starts an interpolation and

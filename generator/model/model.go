@@ -54,7 +54,7 @@ type release struct {
 }
 
 // Build decides everything about a validated, defaulted release.
-func Build(r *v1alpha1.AirflowRelease) (*Values, error) {
+func Build(r *v1alpha1.AirflowRelease) *Values {
 	rel := &release{AirflowRelease: r, executors: map[string]bool{}}
 	rel.major = int(r.Airflow.Version[0] - '0')
 	for _, e := range validate.Executors(r.Executor) {
@@ -65,10 +65,7 @@ func Build(r *v1alpha1.AirflowRelease) (*Values, error) {
 	}
 	rel.name = func(s string) string { return r.Metadata.Name + "-" + s }
 
-	cfg, err := rel.airflowCfg()
-	if err != nil {
-		return nil, err
-	}
+	cfg := rel.airflowCfg()
 	v := &Values{
 		Release: Release{Name: r.Metadata.Name, Namespace: r.Metadata.Namespace, AirflowVersion: r.Airflow.Version},
 		Labels:  r.Airflow.Labels,
@@ -97,7 +94,7 @@ func Build(r *v1alpha1.AirflowRelease) (*Values, error) {
 		v.Workloads = append(v.Workloads, rel.redis())
 	}
 	v.ServiceAccounts, v.Roles = rel.rbac(v.ServiceAccounts)
-	return v, nil
+	return v
 }
 
 // hash8 is a short, stable digest of its parts.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -75,22 +76,22 @@ func Check(spec string, overlays ...string) (diag.List, error) {
 	if err != nil {
 		return nil, err
 	}
+	return check(loaded), nil
+}
+
+// check defaults the loaded release and returns every problem it has.
+func check(loaded *load.Result) diag.List {
 	v1alpha1.SetDefaults(loaded.Release)
-	return validate.Validate(loaded.Release, loaded.Index.Locate), nil
+	return validate.Validate(loaded.Release, loaded.Index.Locate)
 }
 
 func fromLoaded(loaded *load.Result) (*Result, error) {
 	rel := loaded.Release
-	v1alpha1.SetDefaults(rel)
-	problems := validate.Validate(rel, loaded.Index.Locate)
+	problems := check(loaded)
 	if err := problems.Err(); err != nil {
 		return nil, problems
 	}
-	values, err := model.Build(rel)
-	if err != nil {
-		return nil, err
-	}
-	files, err := chartFiles(rel, values)
+	files, err := chartFiles(rel, model.Build(rel))
 	if err != nil {
 		return nil, err
 	}
@@ -134,13 +135,19 @@ func chartFiles(rel *v1alpha1.AirflowRelease, values *model.Values) (map[string]
 		return nil, err
 	}
 	files["values.yaml"] = append([]byte("# Values of release "+rel.Metadata.Name+", written by airkube: change the spec and render again.\n"), v...)
-	schema, err := json.MarshalIndent(jsonschema.For(reflect.TypeOf(model.Values{}), "airkube release values"), "", "  ")
+	schema, err := valuesSchema()
 	if err != nil {
 		return nil, err
 	}
-	files["values.schema.json"] = append(schema, '\n')
+	files["values.schema.json"] = schema
 	return files, nil
 }
+
+// valuesSchema is values.schema.json: the same for every release, so it is made once.
+var valuesSchema = sync.OnceValues(func() ([]byte, error) {
+	schema, err := json.MarshalIndent(jsonschema.For(reflect.TypeOf(model.Values{}), "airkube release values"), "", "  ")
+	return append(schema, '\n'), err
+})
 
 // Template renders chart files offline, as `helm template` would print them: one
 // document per object, sorted in Helm's install order, each under its source comment.

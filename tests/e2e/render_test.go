@@ -3,9 +3,7 @@
 package e2e
 
 import (
-	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 
@@ -15,54 +13,25 @@ import (
 
 	"github.com/airkube/airkube/generator/load"
 	"github.com/airkube/airkube/generator/render"
+	"github.com/airkube/airkube/internal/golden"
 )
 
 const repoRoot = "../.."
 
 func mustQuantity(s string) resource.Quantity { return resource.MustParse(s) }
 
-// goldenCase is one folder of tests/golden: its spec and overlays, as files.
-type goldenCase struct {
-	name     string
-	spec     string
-	overlays []string
+func goldenCases(t *testing.T) []golden.Case {
+	t.Helper()
+	return golden.Cases(t, filepath.Join(repoRoot, "tests", "golden"), repoRoot)
 }
 
-func goldenCases(t *testing.T) []goldenCase {
+func readInput(t *testing.T, path string, overlay bool) load.Input {
 	t.Helper()
-	dirs, _ := filepath.Glob(filepath.Join(repoRoot, "tests", "golden", "*"))
-	sort.Strings(dirs)
-	var out []goldenCase
-	for _, d := range dirs {
-		c := goldenCase{name: filepath.Base(d), spec: filepath.Join(d, "spec.yaml")}
-		if data, err := os.ReadFile(filepath.Join(d, "case.yaml")); err == nil {
-			var cf struct {
-				Spec     string   `json:"spec"`
-				Overlays []string `json:"overlays"`
-			}
-			if err := yaml.UnmarshalStrict(data, &cf); err != nil {
-				t.Fatal(err)
-			}
-			c.spec = filepath.Join(repoRoot, cf.Spec)
-			for _, o := range cf.Overlays {
-				c.overlays = append(c.overlays, filepath.Join(repoRoot, o, "overlay.yaml"))
-			}
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		t.Fatal("no golden cases")
-	}
-	return out
-}
-
-func readInput(t *testing.T, path string) load.Input {
-	t.Helper()
-	data, err := os.ReadFile(path)
+	in, err := load.ReadFile(path, overlay)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return load.Input{Name: path, Data: data}
+	return in
 }
 
 // renderWith renders a spec file with overlay files, then in-memory overlays (YAML text).
@@ -70,12 +39,12 @@ func renderWith(t *testing.T, spec string, overlays []string, extra ...string) *
 	t.Helper()
 	var ins []load.Input
 	for _, o := range overlays {
-		ins = append(ins, readInput(t, o))
+		ins = append(ins, readInput(t, o, true))
 	}
 	for i, e := range extra {
 		ins = append(ins, load.Input{Name: "e2e-overlay-" + string(rune('a'+i)) + ".yaml", Data: []byte(e)})
 	}
-	res, err := render.Inputs(readInput(t, spec), ins...)
+	res, err := render.Inputs(readInput(t, spec, false), ins...)
 	if err != nil {
 		t.Fatalf("render %s: %v", spec, err)
 	}

@@ -21,15 +21,15 @@ import (
 // Pod Security violations and missing kinds fail here, naming case, object and field.
 func TestE2EServerSideValidation(t *testing.T) {
 	for _, c := range goldenCases(t) {
-		t.Run(c.name, func(t *testing.T) {
-			ns := "ssv-" + sanitize(c.name)
+		t.Run(c.Name, func(t *testing.T) {
+			ns := "ssv-" + sanitize(c.Name)
 			namespace(t, ns)
-			res := renderWith(t, c.spec, c.overlays, fmt.Sprintf("metadata: {namespace: %s}", ns))
+			res := renderWith(t, c.Spec, c.Overlays, fmt.Sprintf("metadata: {namespace: %s}", ns))
 			for _, obj := range objects(t, res.Manifest) {
 				gvk := obj.GroupVersionKind()
 				mapping, err := cluster.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 				if err != nil {
-					t.Errorf("%s %s/%s: the cluster does not serve this kind: %v", c.name, obj.GetKind(), obj.GetName(), err)
+					t.Errorf("%s %s/%s: the cluster does not serve this kind: %v", c.Name, obj.GetKind(), obj.GetName(), err)
 					continue
 				}
 				ri := cluster.dynamic.Resource(mapping.Resource)
@@ -45,7 +45,7 @@ func TestE2EServerSideValidation(t *testing.T) {
 					_, err = ri.Create(context.Background(), obj, opts)
 				}
 				if err != nil {
-					t.Errorf("%s %s/%s: rejected by the API server: %v", c.name, obj.GetKind(), obj.GetName(), err)
+					t.Errorf("%s %s/%s: rejected by the API server: %v", c.Name, obj.GetKind(), obj.GetName(), err)
 				}
 				// Task pods are created by Airflow, not Helm: create each template as a
 				// Pod too, so Pod Security admission judges it.
@@ -54,11 +54,11 @@ func TestE2EServerSideValidation(t *testing.T) {
 					for file, text := range data {
 						var pod corev1.Pod
 						if err := yaml.UnmarshalStrict([]byte(text), &pod); err != nil {
-							t.Errorf("%s pod template %s: %v", c.name, file, err)
+							t.Errorf("%s pod template %s: %v", c.Name, file, err)
 							continue
 						}
 						if _, err := cluster.client.CoreV1().Pods(ns).Create(context.Background(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}); err != nil {
-							t.Errorf("%s pod template %s: rejected by the API server: %v", c.name, file, err)
+							t.Errorf("%s pod template %s: rejected by the API server: %v", c.Name, file, err)
 						}
 					}
 				}
