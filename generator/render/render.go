@@ -91,11 +91,11 @@ func fromLoaded(loaded *load.Result) (*Result, error) {
 	if err := problems.Err(); err != nil {
 		return nil, problems
 	}
-	files, err := chartFiles(rel, model.Build(rel))
+	files, ch, err := chartFiles(rel, model.Build(rel))
 	if err != nil {
 		return nil, err
 	}
-	manifest, err := Template(files, rel.Metadata.Name, rel.Metadata.Namespace)
+	manifest, err := templateChart(ch, rel.Metadata.Name, rel.Metadata.Namespace)
 	if err != nil {
 		return nil, err
 	}
@@ -103,8 +103,19 @@ func fromLoaded(loaded *load.Result) (*Result, error) {
 }
 
 // chartFiles assembles the chart: the embedded templates plus this release's
-// Chart.yaml, values.yaml and values.schema.json.
-func chartFiles(rel *v1alpha1.AirflowRelease, values *model.Values) (map[string][]byte, error) {
+// Chart.yaml, values.yaml and values.schema.json, as files and as the Helm chart they
+// load into (built directly: parsing the YAML just written was a fifth of a render).
+func chartFiles(rel *v1alpha1.AirflowRelease, values *model.Values) (map[string][]byte, *chart.Chart, error) {
+	ch := &chart.Chart{Metadata: &chart.Metadata{
+		APIVersion:  chart.APIVersionV2,
+		Name:        rel.Metadata.Name,
+		Description: fmt.Sprintf("Apache Airflow %s release %s, rendered by airkube. Edit the airkube spec, not this chart.", rel.Airflow.Version, rel.Metadata.Name),
+		Type:        "application",
+		Version:     ChartVersion,
+		AppVersion:  rel.Airflow.Version,
+		KubeVersion: KubeVersion,
+		Keywords:    []string{"airflow", "airkube"},
+	}}
 	files := map[string][]byte{}
 	err := fs.WalkDir(basechart.Files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -112,35 +123,35 @@ func chartFiles(rel *v1alpha1.AirflowRelease, values *model.Values) (map[string]
 		}
 		data, err := fs.ReadFile(basechart.Files, p)
 		files[p] = data
+		if strings.HasPrefix(p, "templates/") {
+			ch.Templates = append(ch.Templates, &chart.File{Name: p, Data: data})
+		}
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	meta := map[string]any{
-		"apiVersion":  "v2",
-		"name":        rel.Metadata.Name,
-		"description": fmt.Sprintf("Apache Airflow %s release %s, rendered by airkube. Edit the airkube spec, not this chart.", rel.Airflow.Version, rel.Metadata.Name),
-		"type":        "application",
-		"version":     ChartVersion,
-		"appVersion":  rel.Airflow.Version,
-		"kubeVersion": KubeVersion,
-		"keywords":    []string{"airflow", "airkube"},
-	}
-	if files["Chart.yaml"], err = yaml.Marshal(meta); err != nil {
-		return nil, err
+	if files["Chart.yaml"], err = yaml.Marshal(ch.Metadata); err != nil {
+		return nil, nil, err
 	}
 	v, err := yaml.Marshal(values)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	files["values.yaml"] = append([]byte("# Values of release "+rel.Metadata.Name+", written by airkube: change the spec and render again.\n"), v...)
-	schema, err := valuesSchema()
-	if err != nil {
-		return nil, err
+	// Through JSON, as Helm reads values.yaml (sigs.k8s.io/yaml): numbers are float64.
+	data, err := json.Marshal(values)
+	if err == nil {
+		err = json.Unmarshal(data, &ch.Values)
 	}
-	files["values.schema.json"] = schema
-	return files, nil
+	if err != nil {
+		return nil, nil, err
+	}
+	if ch.Schema, err = valuesSchema(); err != nil {
+		return nil, nil, err
+	}
+	files["values.schema.json"] = ch.Schema
+	return files, ch, nil
 }
 
 // valuesSchema is values.schema.json: the same for every release, so it is made once.
@@ -157,7 +168,10 @@ func Template(files map[string][]byte, name, namespace string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The loader parsed values.yaml already, as Helm's CLI does: the same numbers, the same maps.
+	return templateChart(ch, name, namespace)
+}
+
+func templateChart(ch *chart.Chart, name, namespace string) ([]byte, error) {
 	vals := chartutil.Values(ch.Values)
 	caps := chartutil.DefaultCapabilities.Copy()
 	// The schema is checked by Helm at install and by the lint tests; checking the values

@@ -90,3 +90,21 @@ func TestWriteReplacesWhole(t *testing.T) {
 		t.Errorf("output folder holds %v, want bench and bench.yaml only", names)
 	}
 }
+
+// TestWrittenChartRendersTheSame: the chart airkube writes, loaded back as Helm's CLI
+// loads it, renders byte-identical manifests to the chart built in memory.
+func TestWrittenChartRendersTheSame(t *testing.T) {
+	for _, spec := range []string{"../../values/weather-etl.yaml", "../../values/example.yaml"} {
+		res, err := Files(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Template(res.Chart, res.Name(), res.Release.Metadata.Namespace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(again) != string(res.Manifest) {
+			t.Errorf("%s: the written chart renders differently from the in-memory one", spec)
+		}
+	}
+}
