@@ -80,7 +80,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	v.Airflow = rel.airflowPods()
 	v.Secrets = rel.secrets()
 	v.Storage = rel.storage()
-	v.Migration = rel.migration()
+	v.Migration = rel.migration(v.Airflow.Volumes[0])
 	v.Workloads = rel.components()
 	workers, taskPods := rel.groups()
 	v.Workloads = append(v.Workloads, workers...)
@@ -296,15 +296,15 @@ func (r *release) storage() []Storage {
 	return out
 }
 
-func (r *release) migration() Migration {
+// migration needs only the config volume (the first Airflow volume) of the Airflow pods.
+func (r *release) migration(config corev1.Volume) Migration {
 	return Migration{
 		Name:         r.name("migrate-" + hash8(r.Airflow.Version, r.Airflow.Image)),
 		Image:        r.Airflow.Image,
 		Args:         []string{"airflow", "db", "migrate"},
 		Resources:    resources("250m", "512Mi", "1Gi"),
-		Volumes:      r.airflowPods().Volumes[:1],
-		VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: ConfigDir, ReadOnly: true}},
-		Checksums:    []string{r.name("config")},
+		Volumes:      []corev1.Volume{config},
+		VolumeMounts: []corev1.VolumeMount{{Name: config.Name, MountPath: ConfigDir, ReadOnly: true}},
 	}
 }
 

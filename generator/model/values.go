@@ -74,8 +74,10 @@ type RedisURL struct {
 	Host        string `json:"host"`
 }
 
-// Migration is the Job running `airflow db migrate`. The chart appends a hash of its pod
-// spec to Name: a new version or image is a new Job, never an edit of an immutable one.
+// Migration is the Job running `airflow db migrate`. Name carries a hash of the Airflow
+// version and image (a new version re-runs migrations even on the same image) and the
+// chart appends a hash of the pod spec: a changed Job is a new Job, never an edit of an
+// immutable one.
 type Migration struct {
 	Name      string                      `json:"name"`
 	Image     string                      `json:"image"`
@@ -84,7 +86,6 @@ type Migration struct {
 	// Volumes is the subset of the Airflow volumes the Job needs (the config).
 	Volumes      []corev1.Volume      `json:"volumes"`
 	VolumeMounts []corev1.VolumeMount `json:"volumeMounts"`
-	Checksums    []string             `json:"checksums"`
 }
 
 // Workload is one Deployment.
