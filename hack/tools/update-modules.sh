@@ -12,7 +12,7 @@ export GOWORK=off GOFLAGS=-mod=mod GOTOOLCHAIN=local
 go mod download "k8s.io/kubernetes@${KUBE_VERSION}"
 kmod="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/${KUBE_VERSION}.mod"
 staging="$(awk '$2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "${kmod}")"
-k8s_cmds="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+k8s_cmds="kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kubeadm kube-proxy"
 
 gomod="${TOOLS}/k8s/go.mod"
 {
