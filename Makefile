@@ -3,7 +3,7 @@ SPEC    ?= values/example.yaml
 OVERLAY ?=
 OUT     ?= out
 
-.PHONY: build render test unit verify e2e e2e-kind cluster-up cluster-down bench update-golden
+.PHONY: build render test unit verify e2e e2e-kind cluster-up cluster-down kind-up kind-down bench update-golden
 
 build: ## Build bin/airkube.
 	go build -o bin/airkube ./generator/cmd/airkube
@@ -23,7 +23,7 @@ verify: ## Fail when generated files (golden output, formatting, go.mod) drift f
 e2e: ## Run the cluster e2e suite against a local kwok control plane (built from Go sources).
 	hack/make-rules/e2e.sh
 
-e2e-kind: ## Run the same e2e suite on kind (needs a container engine).
+e2e-kind: ## Run the kind suite: real pods, images built from packages, a DAG through every task group.
 	AIRKUBE_E2E_CLUSTER=kind hack/make-rules/e2e.sh
 
 cluster-up: ## Start the local control plane; prints its kubeconfig path.
@@ -31,6 +31,12 @@ cluster-up: ## Start the local control plane; prints its kubeconfig path.
 
 cluster-down: ## Stop the local control plane and remove what it made.
 	hack/cluster/down.sh
+
+kind-up: ## Start a kind cluster with real pods and the kind overlay's images; prints its kubeconfig path.
+	hack/kind/up.sh
+
+kind-down: ## Delete the kind cluster (and the Docker engine kind-up started).
+	hack/kind/down.sh
 
 bench: ## Print render benchmarks (1, 10, 100 task groups) and the CLI's end-to-end time.
 	hack/make-rules/bench.sh
