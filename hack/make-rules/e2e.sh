@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the cluster e2e suite: starts the local kwok control plane (or kind), runs tests/e2e, stops it.
+# Runs the cluster e2e suite: starts the local kwok control plane (or, with AIRKUBE_E2E_CLUSTER=kind, a kind
+# cluster with real pods), runs tests/e2e, and stops everything it started.
 set -o errexit -o nounset -o pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "${ROOT}"
@@ -7,9 +8,7 @@ cd "${ROOT}"
 source hack/tools/versions.env
 CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 
-# Pinned Helm CLI for the plain-CLI install test, and KEDA's CRDs from its Go module.
-HELM_VERSION=v3.22.0
-KEDA_VERSION=v2.21.0
+# Pinned Helm CLI for the plain-CLI install tests, and KEDA's CRDs from its Go module (versions.env).
 HELM_BIN="${CACHE}/bin/helm-${HELM_VERSION}"
 if [[ ! -x "${HELM_BIN}/helm" ]]; then
   echo "building helm ${HELM_VERSION}" >&2
@@ -17,11 +16,13 @@ if [[ ! -x "${HELM_BIN}/helm" ]]; then
 fi
 KEDA_DIR="$(cd "${CACHE}" && go mod download -json "github.com/kedacore/keda/v2@${KEDA_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
 
+RUN=()
 if [[ "${AIRKUBE_E2E_CLUSTER:-kwok}" == "kind" ]]; then
   export AIRKUBE_CLUSTER="${AIRKUBE_CLUSTER:-airkube-e2e}"
-  # hack/kind is its own module (pinned sigs.k8s.io/kind and its node image digest).
-  trap '(cd hack/kind && go run . delete)' EXIT
-  KUBECONFIG_PATH="$(cd hack/kind && go run . create | tail -n 1)"
+  trap 'hack/kind/down.sh >&2' EXIT
+  KUBECONFIG_PATH="$(hack/kind/up.sh | tail -n 1)"
+  export AIRKUBE_KIND_NAS="${CACHE}/kind/${AIRKUBE_CLUSTER}/nas"
+  RUN=(-run 'TestE2EKind')
 else
   # A cluster of its own, so a user's `make cluster-up` cluster is left alone.
   export AIRKUBE_CLUSTER="${AIRKUBE_CLUSTER:-airkube-e2e}"
@@ -31,7 +32,7 @@ fi
 
 set +o errexit
 AIRKUBE_KUBECONFIG="${KUBECONFIG_PATH}" AIRKUBE_HELM="${HELM_BIN}/helm" AIRKUBE_KEDA_CRDS="${KEDA_DIR}/config/crd/bases" \
-  go test -tags e2e -count=1 -timeout 40m -v ./tests/e2e/ 2>&1 | tee "${CACHE}/e2e.log"
+  go test -tags e2e -count=1 -timeout 60m -v "${RUN[@]}" ./tests/e2e/ 2>&1 | tee "${CACHE}/e2e-${AIRKUBE_E2E_CLUSTER:-kwok}.log"
 status="${PIPESTATUS[0]}"
 set -o errexit
 exit "${status}"

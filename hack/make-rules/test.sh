@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: vet, unit/golden/invariants, verify, then the cluster e2e suite.
+# Runs every test: vet, unit/golden/invariants, verify, the kwok e2e suite, real Airflow, then real pods on kind.
 set -o errexit -o nounset -o pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "${ROOT}"
@@ -21,3 +21,5 @@ if [[ -x hack/make-rules/airflow.sh ]]; then
   echo "== real Airflow" >&2
   hack/make-rules/airflow.sh
 fi
+echo "== real pods on kind" >&2
+AIRKUBE_E2E_CLUSTER=kind hack/make-rules/e2e.sh

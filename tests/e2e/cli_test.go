@@ -18,6 +18,7 @@ import (
 // says, with the plain Helm 3 CLI: airkube writes the chart, `helm upgrade --install
 // --wait --wait-for-jobs` installs it in one call, and a second call changes nothing.
 func TestE2ELocalWithHelmCLI(t *testing.T) {
+	kwokOnly(t)
 	helm := os.Getenv("AIRKUBE_HELM")
 	if helm == "" {
 		t.Fatal("AIRKUBE_HELM is not set (make e2e builds the pinned Helm CLI)")

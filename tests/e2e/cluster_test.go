@@ -112,25 +112,23 @@ func installCRDs(dir string) error {
 	})
 }
 
-// ensureNodes creates the fake kwok nodes (on kind, it labels and taints the real ones).
+// ensureNodes creates the fake kwok nodes (on kind, it labels the real worker).
 func ensureNodes() error {
 	ctx := context.Background()
 	if cluster.kind {
-		nodes, err := cluster.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		// hack/kind makes a control plane that runs workloads and one worker: the worker is the
+		// legacy pool the Fortran group's nodeSelector aims at.
+		nodes, err := cluster.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "!node-role.kubernetes.io/control-plane"})
 		if err != nil {
 			return err
 		}
-		for i, n := range nodes.Items {
-			if i >= len(fakeNodes) {
-				break
-			}
-			n.Labels = merge(n.Labels, fakeNodes[i].labels)
-			n.Spec.Taints = append(n.Spec.Taints, fakeNodes[i].taints...)
-			if _, err := cluster.client.CoreV1().Nodes().Update(ctx, &n, metav1.UpdateOptions{}); err != nil {
-				return err
-			}
+		if len(nodes.Items) == 0 {
+			return fmt.Errorf("the kind cluster has no worker node")
 		}
-		return nil
+		n := nodes.Items[0]
+		n.Labels = merge(n.Labels, map[string]string{"pool": "legacy"})
+		_, err = cluster.client.CoreV1().Nodes().Update(ctx, &n, metav1.UpdateOptions{})
+		return err
 	}
 	for _, fn := range fakeNodes {
 		n := &corev1.Node{

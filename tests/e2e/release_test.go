@@ -164,12 +164,12 @@ taskGroups:
 // TestE2EWeatherRelease installs the Celery+Kubernetes release on 3.3 with NAS storage and
 // three task groups, then upgrades, uninstalls and reinstalls it.
 func TestE2EWeatherRelease(t *testing.T) {
+	kwokOnly(t)
 	const ns, name = "e2e-weather", "weather-etl"
 	namespace(t, ns)
 	userObjects(t, ns)
 	spec := filepath.Join(repoRoot, "values", "weather-etl.yaml")
-	kind := filepath.Join(repoRoot, "overlays", "kind", "overlay.yaml")
-	res := renderWith(t, spec, []string{kind}, weatherOverlay)
+	res := renderWith(t, spec, nil, weatherOverlay)
 
 	_, took := upgradeInstall(t, res)
 	figure(t, "weather-etl install to ready", took)
@@ -219,7 +219,7 @@ func TestE2EWeatherRelease(t *testing.T) {
 
 	t.Run("one group's image rolls only that group", func(t *testing.T) {
 		before := generations(t, ns, name)
-		changed := renderWith(t, spec, []string{kind}, weatherOverlay, "taskGroups: [{name: gis, image: registry.example.com/weather/gdal-airflow:3.10}]")
+		changed := renderWith(t, spec, nil, weatherOverlay, "taskGroups: [{name: gis, image: registry.example.com/weather/gdal-airflow:3.10}]")
 		_, took := upgradeInstall(t, changed)
 		figure(t, "weather-etl upgrade of one group's image", took)
 		after := generations(t, ns, name)
@@ -250,7 +250,7 @@ func TestE2EWeatherRelease(t *testing.T) {
 			return names
 		}
 		before := jobs()
-		changed := renderWith(t, spec, []string{kind}, weatherOverlay, "airflow: {version: '3.3.1', image: 'apache/airflow:3.3.1'}")
+		changed := renderWith(t, spec, nil, weatherOverlay, "airflow: {version: '3.3.1', image: 'apache/airflow:3.3.1'}")
 		_, took := upgradeInstall(t, changed)
 		figure(t, "weather-etl upgrade to a new Airflow version", took)
 		after := jobs()
@@ -262,7 +262,7 @@ func TestE2EWeatherRelease(t *testing.T) {
 	})
 
 	t.Run("changed NAS export gets new volumes, not an immutable-field error", func(t *testing.T) {
-		changed := renderWith(t, spec, []string{kind}, weatherOverlay,
+		changed := renderWith(t, spec, nil, weatherOverlay,
 			"airflow: {version: '3.3.1', image: 'apache/airflow:3.3.1'}\nstorage: {dags: {nfs: {path: /airflow/dags-v2}}}")
 		upgradeInstall(t, changed)
 		assertReady(t, changed)
@@ -323,6 +323,7 @@ func TestE2EWeatherRelease(t *testing.T) {
 
 // TestE2EKubernetes211 installs the Kubernetes-only release on Airflow 2.11 with existing claims.
 func TestE2EKubernetes211(t *testing.T) {
+	kwokOnly(t)
 	const ns = "e2e-kx211"
 	namespace(t, ns)
 	userObjects(t, ns, "airflow-dags", "airflow-logs")

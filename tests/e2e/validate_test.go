@@ -20,6 +20,7 @@ import (
 // dry run and strict field validation: unknown fields, bad quantities, invalid names,
 // Pod Security violations and missing kinds fail here, naming case, object and field.
 func TestE2EServerSideValidation(t *testing.T) {
+	kwokOnly(t)
 	for _, c := range goldenCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			ns := "ssv-" + sanitize(c.Name)

@@ -1,0 +1,71 @@
+"""DAGs of the kind e2e suite (tests/e2e/kind_test.go), for Airflow 2.11 and 3.x alike.
+
+airkube_e2e_groups has one task per task group of whichever release parses this file, sent there
+with the release's own `airkube.task_group` helper: the Fortran group compiles and runs a Fortran
+program with its image's gfortran; every other group proves it does not have gfortran.
+"""
+from datetime import datetime
+
+from airflow import DAG
+
+try:  # Airflow 3
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.operators.python import PythonOperator
+    from airflow.sdk import BaseHook
+except ImportError:  # Airflow 2.11
+    from airflow.hooks.base import BaseHook
+    from airflow.operators.bash import BashOperator
+    from airflow.operators.python import PythonOperator
+
+import airkube
+from airkube import task_group
+
+FORTRAN = """
+program hello
+  integer :: i, s
+  s = 0
+  do i = 1, 6
+    s = s + i
+  end do
+  print '(A,I0)', 'airkube fortran sum=', s
+end program hello
+"""
+
+COMPILE = """set -eu
+cd "$(mktemp -d)"
+cat > hello.f90 <<'F90'
+%s
+F90
+gfortran -o hello hello.f90
+./hello
+""" % FORTRAN.strip()
+
+NO_FORTRAN = """set -eu
+echo "airkube group={{ params.group }} host=$(hostname)"
+if command -v gfortran; then echo "gfortran found in a group image without it" >&2; exit 1; fi
+"""
+
+ARGS = dict(start_date=datetime(2024, 1, 1), schedule=None, catchup=False, is_paused_upon_creation=False)
+
+with DAG("airkube_e2e_groups", **ARGS):
+    for name in sorted(airkube.GROUPS):
+        if name == "fortran":
+            BashOperator(task_id=name, bash_command=COMPILE, **task_group(name))
+        else:
+            BashOperator(task_id=name, bash_command=NO_FORTRAN, params={"group": name}, **task_group(name))
+
+# A task that outlives an upgrade of another group (first group of the release: its default).
+with DAG("airkube_e2e_long", **ARGS):
+    first = next(iter(airkube.GROUPS))
+    BashOperator(task_id="long", bash_command="sleep 75; echo airkube long task done", **task_group(first))
+
+
+def _check_connection():
+    conn = BaseHook.get_connection("airkube_e2e")
+    if conn.password != "e2e-p@ss:w/rd":
+        raise ValueError("connection password did not decrypt to what was stored")
+    print("airkube connection decrypted")
+
+
+with DAG("airkube_e2e_connection", **ARGS):
+    PythonOperator(task_id="decrypt", python_callable=_check_connection, **task_group(next(iter(airkube.GROUPS))))
