@@ -21,7 +21,11 @@ while getopts "l:t:" opt; do
   esac
 done
 
-KUBECONFIG="$("${ROOT}/hack/cluster/up.sh" | tail -n 1)"   # no-op when the cluster already runs
+if [[ -n "${AIRKUBE_NODES_KUBECONFIG:-}" ]]; then
+  KUBECONFIG="${AIRKUBE_NODES_KUBECONFIG}"   # set by up.sh, which makes its node with this script
+else
+  KUBECONFIG="$("${ROOT}/hack/cluster/up.sh" | tail -n 1)"   # no-op when the cluster already runs
+fi
 BIN="$("${ROOT}/hack/cluster/build.sh" | tail -n 1)"
 "${BIN}/kubectl" --kubeconfig "${KUBECONFIG}" apply -f - >&2 <<YAML
 apiVersion: v1
@@ -35,6 +39,6 @@ metadata:
     kubernetes.io/hostname: ${name}
 ${labels}spec:
   taints:
-${taints:-  []}
+${taints:-    []}
 YAML
 "${BIN}/kubectl" --kubeconfig "${KUBECONFIG}" wait --for=condition=Ready "node/${name}" --timeout=60s >&2
