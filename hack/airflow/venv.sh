@@ -6,6 +6,7 @@
 #   hack/airflow/venv.sh --lock VERSION   re-resolve VERSION (providers at the pins in versions.env, or newest when
 #                                         unpinned), write hack/airflow/requirements-VERSION.txt from `pip freeze`
 #                                         and the provider pins into versions.env
+#   hack/airflow/venv.sh --uv             ensure the pinned uv (AIRKUBE_UV_VERSION), print its path last
 # Env: AIRKUBE_CACHE (default ~/.cache/airkube), AIRKUBE_AIRFLOW_PYTHON (default python3),
 #      AIRKUBE_AIRFLOW_NO_UV=1 to install with plain pip instead of uv.
 # All logs go to stderr.
@@ -19,9 +20,10 @@ source "${HERE}/versions.env"
 log() { echo "venv.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-LOCK_MODE=0
+LOCK_MODE=0 UV_MODE=0
 if [[ "${1:-}" == "--lock" ]]; then LOCK_MODE=1; shift; fi
-[[ $# -eq 1 ]] || die "usage: $0 [--lock] VERSION  (known: ${AIRKUBE_AIRFLOW_VERSIONS})"
+if [[ "${1:-}" == "--uv" && $# -eq 1 ]]; then UV_MODE=1; set -- 0.0.0; fi
+[[ $# -eq 1 ]] || die "usage: $0 [--lock] VERSION | --uv  (known: ${AIRKUBE_AIRFLOW_VERSIONS})"
 VERSION="$1"
 [[ "${VERSION}" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "VERSION must be X.Y.Z, got '${VERSION}'"
 
@@ -55,6 +57,12 @@ ensure_uv() {
   ) 8>"${CACHE_ROOT}/tools/.uv.lock"
   UV="${tool}/bin/uv"
 }
+if [[ "${UV_MODE}" == "1" ]]; then
+  [[ -n "${AIRKUBE_UV_VERSION:-}" ]] || die "AIRKUBE_UV_VERSION is empty in versions.env"
+  AIRKUBE_AIRFLOW_NO_UV="" ensure_uv
+  echo "${UV}"
+  exit 0
+fi
 
 # pip_install VENV ARGS... : install into VENV with uv (or pip)
 pip_install() {

@@ -27,23 +27,8 @@ done
 "${HERE}/engine.sh"
 
 # uv installs the ~180 locked wheels in seconds where pip takes minutes. Its binary is passed into the chroot
-# as an input (so its content is part of each image's hash); it is the same tool venv hack/airflow/venv.sh
-# uses, under the same lock, so the two share one download.
-if [[ -z "${AIRKUBE_UV_VERSION:-}" ]]; then
-  echo "images.sh: AIRKUBE_UV_VERSION is empty in hack/airflow/versions.env" >&2
-  exit 1
-fi
-UV_TOOL="${CACHE}/tools/uv-${AIRKUBE_UV_VERSION}"
-mkdir -p "${CACHE}/tools"
-(
-  flock 8
-  if [[ ! -x "${UV_TOOL}/bin/uv" ]]; then
-    echo "images.sh: installing uv==${AIRKUBE_UV_VERSION} into ${UV_TOOL}" >&2
-    rm -rf "${UV_TOOL}"
-    python3 -m venv "${UV_TOOL}" >&2
-    "${UV_TOOL}/bin/pip" install -q "uv==${AIRKUBE_UV_VERSION}" >&2
-  fi
-) 8>"${CACHE}/tools/.uv.lock"
+# as an input (so its content is part of each image's hash); it is the pinned uv hack/airflow/venv.sh uses.
+UV="$("${ROOT}/hack/airflow/venv.sh" --uv | tail -n 1)"
 
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
@@ -88,7 +73,7 @@ AIRFLOW_PACKAGES="python3 tini procps ca-certificates libmariadb3"
 airflow_args() { # airflow_args VERSION : sets args to the setup script, inputs and image config of one image
   local lock="${ROOT}/hack/airflow/requirements-$1.txt"
   [[ -f "${lock}" ]] || { echo "images.sh: no ${lock#"${ROOT}"/}" >&2; exit 1; }
-  args=("${SETUP}/airflow.sh" --input "${UV_TOOL}/bin/uv" --input "${lock}" --input "${SETUP}/python-3.11.2.txt"
+  args=("${SETUP}/airflow.sh" --input "${UV}" --input "${lock}" --input "${SETUP}/python-3.11.2.txt"
     "${ca_input[@]+"${ca_input[@]}"}"
     --change 'ENV PATH=/home/airflow/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
     --change 'ENV AIRFLOW_HOME=/opt/airflow' --change 'ENV AIRFLOW_USER_HOME_DIR=/home/airflow'

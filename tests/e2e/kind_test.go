@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -255,6 +254,19 @@ func waitRun(t *testing.T, db, dag, runID string, timeout time.Duration) (string
 	return state, time.Since(start)
 }
 
+// runGroups runs airkube_e2e_groups to the end and returns how long it took; a run that did not
+// succeed ends the test, with the tasks' states and the pods'.
+func runGroups(t *testing.T, release, db, runID string) time.Duration {
+	t.Helper()
+	triggerRun(t, release, db, "airkube_e2e_groups", runID)
+	state, took := waitRun(t, db, "airkube_e2e_groups", runID, 15*time.Minute)
+	if state != "success" {
+		dumpPods(t, kindNS)
+		t.Fatalf("DAG run ended %s: %v", state, taskInstances(t, db, "airkube_e2e_groups", runID))
+	}
+	return took
+}
+
 // taskInstance is one task's row in the metadata database.
 type taskInstance struct{ state, hostname string }
 
@@ -491,13 +503,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 
 	groupsRun, longRun, connRun := "e2e-groups-"+runSuffix, "e2e-long-"+runSuffix, "e2e-connection-"+runSuffix
 	t.Run("a DAG through every task group", func(t *testing.T) {
-		triggerRun(t, name, "airflow", "airkube_e2e_groups", groupsRun)
-		state, took := waitRun(t, "airflow", "airkube_e2e_groups", groupsRun, 15*time.Minute)
-		figure(t, "kind weather-etl DAG run through 3 groups", took)
-		if state != "success" {
-			dumpPods(t, kindNS)
-			t.Fatalf("DAG run ended %s: %v", state, taskInstances(t, "airflow", "airkube_e2e_groups", groupsRun))
-		}
+		figure(t, "kind weather-etl DAG run through 3 groups", runGroups(t, name, "airflow", groupsRun))
 		assertGroupsRan(t, res, "airflow", groupsRun, rec, legacy)
 
 		// The Fortran task's log, read back through the api-server's REST API, from the log volume.
@@ -524,16 +530,8 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		fortran := res.Release.TaskGroups[1].Image
 		changed := renderWith(t, spec, []string{kindOverlay}, "taskGroups: [{name: gis, image: '"+fortran+"'}]")
 		figure(t, "kind weather-etl upgrade of one group's image", helmInstall(t, changed))
-		after := generations(t, kindNS, name)
-		var rolled []string
-		for d, g := range after {
-			if before[d] != g {
-				rolled = append(rolled, d)
-			}
-		}
-		sort.Strings(rolled)
-		if want := []string{"weather-etl-worker-gis"}; !reflect.DeepEqual(rolled, want) {
-			t.Errorf("rolled %v, want %v", rolled, want)
+		if got, want := rolled(before, generations(t, kindNS, name)), []string{"weather-etl-worker-gis"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("rolled %v, want %v", got, want)
 		}
 		if got := deploymentImages(t, name)["weather-etl-worker-gis"]; got != fortran || images["weather-etl-worker-gis"] == fortran {
 			t.Errorf("worker-gis image %s, want %s (was %s)", got, fortran, images["weather-etl-worker-gis"])
@@ -603,13 +601,7 @@ func TestE2EKind211(t *testing.T) {
 	figure(t, "kind legacy-kx (2.11) install to ready", helmInstall(t, res))
 	assertReady(t, res)
 	run := "e2e-211-groups-" + runSuffix
-	triggerRun(t, name, "airflow211", "airkube_e2e_groups", run)
-	state, took := waitRun(t, "airflow211", "airkube_e2e_groups", run, 15*time.Minute)
-	figure(t, "kind legacy-kx (2.11) DAG run through 2 groups", took)
-	if state != "success" {
-		dumpPods(t, kindNS)
-		t.Fatalf("DAG run ended %s: %v", state, taskInstances(t, "airflow211", "airkube_e2e_groups", run))
-	}
+	figure(t, "kind legacy-kx (2.11) DAG run through 2 groups", runGroups(t, name, "airflow211", run))
 	assertGroupsRan(t, res, "airflow211", run, rec, legacyNode(t))
 	helmInstall(t, res, "uninstall", name, "--namespace", kindNS, "--wait", "--timeout", "5m")
 }

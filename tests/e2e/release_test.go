@@ -38,6 +38,18 @@ func generations(t *testing.T, ns, release string) map[string]int64 {
 	return out
 }
 
+// rolled lists, sorted, the Deployments whose generation changed between two generations calls.
+func rolled(before, after map[string]int64) []string {
+	var out []string
+	for d, g := range after {
+		if before[d] != g {
+			out = append(out, d)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 func secretData(t *testing.T, ns string, names ...string) map[string]map[string][]byte {
 	t.Helper()
 	out := map[string]map[string][]byte{}
@@ -222,16 +234,8 @@ func TestE2EWeatherRelease(t *testing.T) {
 		changed := renderWith(t, spec, nil, weatherOverlay, "taskGroups: [{name: gis, image: registry.example.com/weather/gdal-airflow:3.10}]")
 		_, took := upgradeInstall(t, changed)
 		figure(t, "weather-etl upgrade of one group's image", took)
-		after := generations(t, ns, name)
-		var rolled []string
-		for d, g := range after {
-			if before[d] != g {
-				rolled = append(rolled, d)
-			}
-		}
-		sort.Strings(rolled)
-		if want := []string{"weather-etl-worker-gis"}; !reflect.DeepEqual(rolled, want) {
-			t.Errorf("rolled %v, want %v", rolled, want)
+		if got, want := rolled(before, generations(t, ns, name)), []string{"weather-etl-worker-gis"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("rolled %v, want %v", got, want)
 		}
 		assertGroupPods(t, changed, map[string]string{"gis": "e2e-gis"})
 		res = changed
