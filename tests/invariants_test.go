@@ -21,6 +21,7 @@ type release struct {
 	objects     []object
 	deployments []appsv1.Deployment
 	jobs        []batchv1.Job
+	cronJobs    []batchv1.CronJob
 	// taskPods are the KubernetesExecutor pod template files, by group.
 	taskPods map[string]corev1.Pod
 	cfg      map[string]string
@@ -59,6 +60,10 @@ func parseRelease(t testing.TB, c goldenCase) *release {
 			var j batchv1.Job
 			convert(t, o, &j)
 			r.jobs = append(r.jobs, j)
+		case "CronJob":
+			var j batchv1.CronJob
+			convert(t, o, &j)
+			r.cronJobs = append(r.cronJobs, j)
 		case "ConfigMap":
 			var cm corev1.ConfigMap
 			convert(t, o, &cm)
@@ -158,6 +163,28 @@ func TestInvariantStorageMounts(t *testing.T) {
 				}
 			}
 		}
+		// Log retention cleans the very volume the components write, at the same path, and nothing else.
+		logVolume := func(spec corev1.PodSpec) string {
+			for _, v := range spec.Volumes {
+				if v.Name == "logs" {
+					return fmt.Sprint(v)
+				}
+			}
+			return ""
+		}
+		for _, j := range r.cronJobs {
+			spec := j.Spec.JobTemplate.Spec.Template.Spec
+			c := spec.Containers[0]
+			if !mountedAt(c, logs) || len(c.VolumeMounts) != 1 || len(spec.Volumes) != 1 {
+				t.Errorf("CronJob/%s: mounts %v, want only the logs at %s", j.Name, c.VolumeMounts, logs)
+			}
+			if want := logVolume(r.airflowPods()[0].spec); logVolume(spec) != want {
+				t.Errorf("CronJob/%s: log volume %s, want the components' %s", j.Name, logVolume(spec), want)
+			}
+			if len(c.Args) < 5 || c.Args[4] != logs {
+				t.Errorf("CronJob/%s: args %q do not clean %s", j.Name, c.Args, logs)
+			}
+		}
 	})
 }
 
@@ -239,6 +266,9 @@ func TestInvariantRestricted(t *testing.T) {
 		}
 		for _, j := range r.jobs {
 			pods = append(pods, airflowPod{name: "Job/" + j.Name, spec: j.Spec.Template.Spec})
+		}
+		for _, j := range r.cronJobs {
+			pods = append(pods, airflowPod{name: "CronJob/" + j.Name, spec: j.Spec.JobTemplate.Spec.Template.Spec})
 		}
 		for g, p := range r.taskPods {
 			pods = append(pods, airflowPod{name: "pod template " + g, spec: p.Spec})

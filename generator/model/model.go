@@ -81,6 +81,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	v.Secrets = rel.secrets()
 	v.Storage = rel.storage()
 	v.Migration = rel.migration(v.Airflow.Volumes[0])
+	v.LogRetention = rel.logRetention(v.Airflow)
 	v.Workloads = rel.components()
 	workers, taskPods := rel.groups()
 	v.Workloads = append(v.Workloads, workers...)

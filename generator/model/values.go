@@ -18,8 +18,10 @@ type Values struct {
 	// Secrets are created once and kept: every later render reuses the stored values.
 	Secrets   []GeneratedSecret `json:"secrets,omitempty"`
 	Migration Migration         `json:"migration"`
-	Workloads []Workload        `json:"workloads"`
-	TaskPods  []TaskPod         `json:"taskPods,omitempty"`
+	// LogRetention, when set, deletes old files from the log volume daily.
+	LogRetention *LogRetention `json:"logRetention,omitempty"`
+	Workloads    []Workload    `json:"workloads"`
+	TaskPods     []TaskPod     `json:"taskPods,omitempty"`
 	// PodTemplatesConfigMap holds the task pods' template files, mounted in the scheduler.
 	PodTemplatesConfigMap string           `json:"podTemplatesConfigMap,omitempty"`
 	Storage               []Storage        `json:"storage,omitempty"`

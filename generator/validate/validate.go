@@ -231,6 +231,16 @@ func (c *checker) storage(s *v1alpha1.Storage) {
 			c.warnf("storage.logs.remote.baseLogFolder", "%s:// logging needs %s installed in airflow.image and every task group's image", scheme, provider)
 		}
 	}
+	if days := l.RetentionDays; days != nil {
+		switch {
+		case *days < 1:
+			c.errorf("storage.logs.retentionDays", "%d: give a number of days, at least 1", *days)
+		case l.Remote != nil:
+			c.errorf("storage.logs.retentionDays", "remote logging keeps task logs in %s and local copies in a pod's emptyDir: expire them with the store's own lifecycle rules instead", l.Remote.BaseLogFolder)
+		case l.NFS == nil && l.CSI == nil && l.ExistingClaim == "":
+			c.errorf("storage.logs.retentionDays", "logs are in each pod's emptyDir and go with the pod: retention needs storage.logs on nfs, csi or existingClaim")
+		}
+	}
 	for path, p := range map[string]string{"storage.dags.mountPath": d.MountPath, "storage.logs.mountPath": l.MountPath} {
 		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "/opt/airkube") {
 			c.errorf(path, "%q must be an absolute path outside /opt/airkube", p)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -518,6 +519,10 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("log retention cleans the NAS for real", func(t *testing.T) {
+		assertLogRetention(t, name)
+	})
+
 	t.Run("upgrading one group's image rolls only it while a task runs on another", func(t *testing.T) {
 		triggerRun(t, name, "airflow", "airkube_e2e_long", longRun)
 		if err := poll(5*time.Minute, func() (bool, error) {
@@ -567,6 +572,80 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 
 	// Leave the cluster to the next test.
 	helmInstall(t, res, "uninstall", name, "--namespace", kindNS, "--wait", "--timeout", "5m")
+}
+
+// assertLogRetention puts old, new, nested and symlinked files on the NAS's log folder (owned by
+// Airflow's uid, as Airflow's own would be), runs the release's log-retention CronJob as a Job, and
+// checks that only the old files went and nothing a link points to.
+func assertLogRetention(t *testing.T, release string) {
+	t.Helper()
+	ctx := context.Background()
+	nas := nasDir(t)
+	root := filepath.Join(nas, "logs", "retention-e2e-"+runSuffix)
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	write := func(path string, mtime time.Time) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o775); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("log\n"), 0o664); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(root, "old.log"), old)
+	write(filepath.Join(root, "new.log"), time.Now())
+	write(filepath.Join(root, "nested/deep/old.log"), old)
+	keep := filepath.Join(nas, "dags", "retention-keep-"+runSuffix+".txt")
+	write(keep, old)
+	t.Cleanup(func() { os.Remove(keep) })
+	if err := os.Symlink(filepath.Join("..", "..", "dags", filepath.Base(keep)), filepath.Join(root, "link.log")); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.Walk(root, func(path string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, 50000, 0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cj, err := cluster.client.BatchV1().CronJobs(kindNS).Get(ctx, release+"-log-retention", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the release has no log-retention CronJob: %v", err)
+	}
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "log-retention-e2e-" + strings.ToLower(runSuffix)}, Spec: cj.Spec.JobTemplate.Spec}
+	if _, err := cluster.client.BatchV1().Jobs(kindNS).Create(ctx, job, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		policy := metav1.DeletePropagationBackground
+		_ = cluster.client.BatchV1().Jobs(kindNS).Delete(context.Background(), job.Name, metav1.DeleteOptions{PropagationPolicy: &policy})
+	})
+	start := time.Now()
+	if err := poll(5*time.Minute, func() (bool, error) {
+		j, err := cluster.client.BatchV1().Jobs(kindNS).Get(ctx, job.Name, metav1.GetOptions{})
+		return err == nil && (jobComplete(*j) || j.Status.Failed > 0), nil
+	}); err != nil {
+		t.Fatalf("the log-retention Job did not end: %v", err)
+	}
+	figure(t, "kind log retention Job", time.Since(start))
+	for path, want := range map[string]bool{"old.log": false, "nested/deep/old.log": false, "new.log": true, "link.log": true} {
+		if _, err := os.Lstat(filepath.Join(root, path)); (err == nil) != want {
+			t.Errorf("after log retention, %s exists: %v, want %v", path, err == nil, want)
+		}
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("a file outside the log root, behind a link, went: %v", err)
+	}
+	// The run's own task logs are days younger than the retention: they stay.
+	if files, _ := filepath.Glob(filepath.Join(nas, "logs", "dag_id=airkube_e2e_groups", "*", "*", "attempt=1.log")); len(files) == 0 {
+		t.Error("log retention deleted fresh task logs")
+	}
 }
 
 // kx211Overlay runs the 2.11 KubernetesExecutor release in the kind environment, with its own

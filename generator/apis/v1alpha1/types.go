@@ -101,6 +101,8 @@ type Logs struct {
 	Remote        *RemoteLog `json:"remote,omitempty" doc:"remote logging (S3, GCS, OSS, ...); local logs are kept in an emptyDir"`
 	MountPath     string     `json:"mountPath,omitempty" doc:"logging.base_log_folder; default /opt/airflow/logs"`
 	Size          string     `json:"size,omitempty" doc:"default 10Gi"`
+	// RetentionDays keeps a shared log volume from growing forever, as the community chart's log groomer.
+	RetentionDays *int32 `json:"retentionDays,omitempty" doc:"a daily CronJob deletes log files older than this many days from the log volume, then folders empty for an hour; needs nfs, csi or existingClaim"`
 }
 
 // NFS is an NFS export (a NAS share).
