@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
@@ -52,6 +53,9 @@ func (r *release) airflowCfg() string {
 		set("scheduler", "standalone_dag_processor", "True")
 	}
 	if r.executors[validate.Celery] {
+		if d, err := time.ParseDuration(r.Broker.VisibilityTimeout); err == nil {
+			set("celery_broker_transport_options", "visibility_timeout", fmt.Sprint(int64(d.Seconds())))
+		}
 		user := r.Airflow.Config["celery"]
 		if user["result_backend"] == "" && user["result_backend_cmd"] == "" && user["result_backend_secret"] == "" {
 			set("celery", "result_backend_cmd", r.dbCommand("celery"))

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -206,6 +207,11 @@ func (c *checker) broker(r *v1alpha1.AirflowRelease, executors map[string]bool) 
 		c.errorf("broker", "give exactly one of redis or urlSecret")
 	case b != nil && b.URLSecret != nil:
 		c.secretKey("broker.urlSecret", b.URLSecret)
+	}
+	if b != nil && b.VisibilityTimeout != "" {
+		if d, err := time.ParseDuration(b.VisibilityTimeout); err != nil || d < time.Minute || d%time.Second != 0 {
+			c.errorf("broker.visibilityTimeout", "%q is not a duration of whole seconds, at least a minute, like 24h or 90m", b.VisibilityTimeout)
+		}
 	}
 }
 

@@ -519,6 +519,15 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("Celery workers use the release's visibility timeout", func(t *testing.T) {
+		pod := podOf(t, kindNS, "app.kubernetes.io/instance="+name+",airkube.dev/task-group=default")
+		out, err := execIn(kindNS, pod, "worker", "python", "-c",
+			"from airflow.providers.celery.executors.celery_executor_utils import app; print(app.conf.broker_transport_options['visibility_timeout'])")
+		if err != nil || strings.TrimSpace(out) != "86400" {
+			t.Errorf("the default group's Celery app has visibility_timeout %q (%v), want 86400 (broker.visibilityTimeout 24h)", out, err)
+		}
+	})
+
 	t.Run("log retention cleans the NAS for real", func(t *testing.T) {
 		assertLogRetention(t, name)
 	})

@@ -10,10 +10,13 @@ const (
 	DefaultLogsMountPath  = "/opt/airflow/logs"
 	DefaultVolumeSize     = "10Gi"
 	DefaultRedisImage     = "redis:7.4-bookworm"
-	DefaultGitSyncImage   = "registry.k8s.io/git-sync/git-sync:v4.4.2"
-	DefaultCAKey          = "ca.crt"
-	DefaultUID            = int64(50000)
-	DefaultGID            = int64(0)
+	// DefaultVisibilityTimeout outlasts a day-long task; Airflow's own default, 6h, does not outlast
+	// the seed's long Fortran runs.
+	DefaultVisibilityTimeout = "24h"
+	DefaultGitSyncImage      = "registry.k8s.io/git-sync/git-sync:v4.4.2"
+	DefaultCAKey             = "ca.crt"
+	DefaultUID               = int64(50000)
+	DefaultGID               = int64(0)
 )
 
 // SetDefaults fills every field a user may leave out. It runs after overlays are merged
@@ -49,6 +52,9 @@ func SetDefaults(r *AirflowRelease) {
 	}
 	if r.Broker != nil && r.Broker.Redis != nil && r.Broker.Redis.Image == "" {
 		r.Broker.Redis.Image = DefaultRedisImage
+	}
+	if r.Broker != nil && r.Broker.VisibilityTimeout == "" {
+		r.Broker.VisibilityTimeout = DefaultVisibilityTimeout
 	}
 	s := &r.Storage
 	if s.DAGs.MountPath == "" {

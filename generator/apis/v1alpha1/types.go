@@ -68,6 +68,9 @@ type SecretKey struct {
 type Broker struct {
 	Redis     *Redis     `json:"redis,omitempty" doc:"a bundled Redis; its password is generated once and kept"`
 	URLSecret *SecretKey `json:"urlSecret,omitempty" doc:"a Secret key holding the broker URL of an existing broker"`
+	// VisibilityTimeout is decided on purpose: Redis (and SQS) hand a task that is still running after
+	// it to a second worker, so it must be longer than the longest Celery task.
+	VisibilityTimeout string `json:"visibilityTimeout,omitempty" doc:"longer than the longest Celery task, or Redis hands a running task to a second worker; default 24h"`
 }
 
 // Redis is the bundled broker.
