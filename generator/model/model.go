@@ -304,6 +304,7 @@ func (r *release) migration(config corev1.Volume) Migration {
 		Image:        r.Airflow.Image,
 		Args:         []string{"airflow", "db", "migrate"},
 		Resources:    resources("250m", "512Mi", "1Gi"),
+		AirflowEnv:   true,
 		Volumes:      []corev1.Volume{config},
 		VolumeMounts: []corev1.VolumeMount{{Name: config.Name, MountPath: ConfigDir, ReadOnly: true}},
 	}

@@ -2,20 +2,13 @@ package model
 
 import (
 	"fmt"
-
-	corev1 "k8s.io/api/core/v1"
 )
 
-// LogRetention is the CronJob that keeps a shared log volume from growing forever.
+// LogRetention is the CronJob that keeps a shared log volume from growing forever; its pod has
+// only the log volume and no Airflow env (it needs no secret).
 type LogRetention struct {
-	Name      string                      `json:"name"`
-	Schedule  string                      `json:"schedule"`
-	Image     string                      `json:"image"`
-	Args      []string                    `json:"args"`
-	Resources corev1.ResourceRequirements `json:"resources"`
-	// Volumes and VolumeMounts are the log volume only.
-	Volumes      []corev1.Volume      `json:"volumes"`
-	VolumeMounts []corev1.VolumeMount `json:"volumeMounts"`
+	JobPod
+	Schedule string `json:"schedule"`
 }
 
 // RetentionSchedule runs the log retention once a day, at a quiet hour.
@@ -38,13 +31,13 @@ func (r *release) logRetention(p AirflowPods) *LogRetention {
 	if days == nil {
 		return nil
 	}
-	lr := &LogRetention{
-		Name: r.name("log-retention"), Schedule: RetentionSchedule, Image: r.Airflow.Image,
+	lr := &LogRetention{Schedule: RetentionSchedule, JobPod: JobPod{
+		Name: r.name("log-retention"), Image: r.Airflow.Image,
 		// bash, not sh: the official image's entrypoint runs `bash ...` as given and anything else as
 		// an airflow subcommand.
 		Args:      []string{"bash", "-c", retentionScript, "log-retention", r.Storage.Logs.MountPath, fmt.Sprint(*days * 24 * 60)},
 		Resources: resources("50m", "64Mi", "256Mi"),
-	}
+	}}
 	for _, v := range p.Volumes {
 		if v.Name == "logs" {
 			lr.Volumes = append(lr.Volumes, v)

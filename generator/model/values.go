@@ -80,12 +80,18 @@ type RedisURL struct {
 // version and image (a new version re-runs migrations even on the same image) and the
 // chart appends a hash of the pod spec: a changed Job is a new Job, never an edit of an
 // immutable one.
-type Migration struct {
+type Migration = JobPod
+
+// JobPod is a run-to-completion pod of one container on an Airflow image, drawn by one chart
+// helper for the migration Job and the log-retention CronJob.
+type JobPod struct {
 	Name      string                      `json:"name"`
 	Image     string                      `json:"image"`
 	Args      []string                    `json:"args"`
 	Resources corev1.ResourceRequirements `json:"resources"`
-	// Volumes is the subset of the Airflow volumes the Job needs (the config).
+	// AirflowEnv gives the container the env every Airflow container has (secrets, database).
+	AirflowEnv bool `json:"airflowEnv"`
+	// Volumes is the subset of the Airflow volumes the pod needs.
 	Volumes      []corev1.Volume      `json:"volumes"`
 	VolumeMounts []corev1.VolumeMount `json:"volumeMounts"`
 }
