@@ -74,7 +74,7 @@ func run(args []string) error {
 		_ = exec.Command("docker", "network", "rm", "kind").Run()
 		return os.RemoveAll(filepath.Dir(kubeconfig))
 	default:
-		return fmt.Errorf("unknown command %q: use create or delete", args[0])
+		return fmt.Errorf("unknown command %q: use create, load or delete", args[0])
 	}
 }
 
@@ -86,8 +86,8 @@ func create(provider *cluster.Provider, name, kubeconfig, nas, image, etcdTag, d
 		return err
 	}
 	ours := strings.HasPrefix(image, ourImages+"/")
-	// A control plane that also runs workloads, and one worker the suite labels and taints for the
-	// task groups' nodeSelectors and tolerations. Two nodes keep a 2-core machine responsive.
+	// A control plane that also runs workloads, and one worker the suite labels pool=legacy for the
+	// task groups' nodeSelectors. Two nodes keep a 2-core machine responsive.
 	// Both mount the NAS stand-in at /nas (see makeNAS).
 	mount := "  extraMounts: [{hostPath: " + nas + ", containerPath: /nas}]\n"
 	config := "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n" + mount + "- role: worker\n" + mount +
