@@ -10,8 +10,6 @@ CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 NAME="${AIRKUBE_CLUSTER:-airkube}"
 export KWOK_WORKDIR="${CACHE}/kwok"               # kwokctl keeps each cluster under clusters/<name>/
 KUBECONFIG_PATH="${KWOK_WORKDIR}/clusters/${NAME}/kubeconfig.yaml"
-# KEDA's CRDs (ScaledObject, for queue autoscaling) come from its Go module, pinned in versions.env;
-# AIRKUBE_KEDA_CRDS may name their folder instead.
 # The node every workload without a nodeSelector lands on. Its PreferNoSchedule taint only makes the
 # scheduler prefer any other fitting node, so nodes a test makes for its pods (nodes.sh) still win.
 NODE=kwok-node-0
@@ -24,15 +22,6 @@ kubectl() { "${BIN}/kubectl" --kubeconfig "${KUBECONFIG_PATH}" "$@"; }
 healthy() { [[ -f "${KUBECONFIG_PATH}" ]] && kubectl get --raw /readyz >/dev/null 2>&1; }
 
 mkdir -p "${KWOK_WORKDIR}"
-CRDS="${AIRKUBE_KEDA_CRDS:-}"
-if [[ -z "${CRDS}" ]]; then
-  # Outside any module, so the repo's go.mod plays no part; cached in GOMODCACHE after the first time.
-  keda="$(cd "${CACHE}" && GOWORK=off go mod download -json "github.com/kedacore/keda/v2@${KEDA_VERSION}" |
-    sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
-  CRDS="${keda}/config/crd/bases"
-fi
-compgen -G "${CRDS}/keda.sh_*.yaml" >/dev/null || { echo "no KEDA CRDs (keda.sh_*.yaml) in ${CRDS}" >&2; exit 1; }
-
 exec 9>"${KWOK_WORKDIR}/${NAME}.lock"   # shared with down.sh: one up/down per cluster at a time
 flock -w 600 9 || { echo "timed out waiting for ${KWOK_WORKDIR}/${NAME}.lock" >&2; exit 1; }
 
@@ -64,19 +53,11 @@ else
   echo "cluster ${NAME} up in $((SECONDS - start))s ($(kubectl version -o json | grep -m1 gitVersion | tr -d ' ",'))" >&2
 fi
 
-# What every release needs, also on a cluster that was already running: CRDs first (they take a moment to
-# serve), then the node. Server-side apply: the CRDs are too big for kubectl's last-applied annotation, and
-# objects the e2e suite created with the same content apply without conflict.
-crds=()
-for f in "${CRDS}"/keda.sh_*.yaml; do crds+=(-f "${f}"); done
-kubectl apply --server-side --force-conflicts --field-manager airkube-up "${crds[@]}" >&2
+# What every release needs, also on a cluster that was already running: the CRDs of airkube's options
+# (crds.sh; AIRKUBE_KEDA_CRDS may name their folder) and the node.
+"${ROOT}/hack/cluster/crds.sh" "${BIN}/kubectl" "${KUBECONFIG_PATH}"
 AIRKUBE_NODES_KUBECONFIG="${KUBECONFIG_PATH}" "${ROOT}/hack/cluster/nodes.sh" "${NODE}" \
   -t airkube.dev/fallback:PreferNoSchedule
-for _ in $(seq 60); do
-  kubectl get --raw /apis/keda.sh/v1alpha1 >/dev/null 2>&1 && break
-  sleep 1
-done
-kubectl get --raw /apis/keda.sh/v1alpha1 >/dev/null || { echo "keda.sh/v1alpha1 is not served" >&2; exit 1; }
 
 # airkube never creates the namespace, nor the Secrets and ConfigMaps a spec names.
 path="${BIN}"   # kubectl ${KUBE_VERSION}, and the Helm CLI make e2e builds if there is one

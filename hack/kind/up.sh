@@ -23,15 +23,14 @@ fi
 start=${SECONDS}
 eval "$(hack/kind/images.sh | grep -E '^[A-Z0-9_]+=')"
 echo "FIGURE application images (build or cache check): $((SECONDS - start)) s" >&2
-# The stable names overlays/kind and overlays/kind/environment.yaml use.
-docker tag "${AIRFLOW_3_3_2}" airkube.local/airflow:3.3.2
-docker tag "${AIRFLOW_2_11_2}" airkube.local/airflow:2.11.2
-docker tag "${AIRFLOW_3_3_2_FORTRAN}" airkube.local/airflow-fortran:3.3.2
-docker tag "${POSTGRES}" airkube.local/postgres:15
-docker tag "${REDIS}" airkube.local/redis:7
+# The stable names overlays/kind and overlays/kind/environment.yaml use, for each image images.sh built.
+declare -A stable=([AIRFLOW_3_3_2]=airkube.local/airflow:3.3.2 [AIRFLOW_2_11_2]=airkube.local/airflow:2.11.2
+  [AIRFLOW_3_3_2_FORTRAN]=airkube.local/airflow-fortran:3.3.2 [POSTGRES]=airkube.local/postgres:15 [REDIS]=airkube.local/redis:7)
+for key in "${!stable[@]}"; do docker tag "${!key}" "${stable[${key}]}"; done
 kubeconfig="$(kindctl create "${create[@]}" | tail -n 1)"
-kindctl load airkube.local/airflow:3.3.2 airkube.local/airflow:2.11.2 airkube.local/airflow-fortran:3.3.2 \
-  airkube.local/postgres:15 airkube.local/redis:7
+kindctl load "${stable[@]}"
+# What every release needs: the CRDs of airkube's options, applied with the node image's own kubectl.
+"${ROOT}/hack/cluster/crds.sh" "$(hack/cluster/build.sh kind | tail -n 1)/kubectl" "${kubeconfig}"
 cat >&2 <<HINT
 kind cluster ${AIRKUBE_CLUSTER} is up; its NAS stand-in is ${AIRKUBE_CACHE:-${HOME}/.cache/airkube}/kind/${AIRKUBE_CLUSTER}/nas.
   export KUBECONFIG=${kubeconfig}

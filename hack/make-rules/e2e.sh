@@ -8,13 +8,13 @@ cd "${ROOT}"
 source hack/tools/versions.env
 CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 
-# Pinned Helm CLI for the plain-CLI install tests, and KEDA's CRDs from its Go module (versions.env).
+# Pinned Helm CLI for the plain-CLI install tests, and KEDA's CRDs (the suite installs them too).
 HELM_BIN="${CACHE}/bin/helm-${HELM_VERSION}"
 if [[ ! -x "${HELM_BIN}/helm" ]]; then
   echo "building helm ${HELM_VERSION}" >&2
   GOBIN="${HELM_BIN}" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
 fi
-KEDA_DIR="$(cd "${CACHE}" && go mod download -json "github.com/kedacore/keda/v2@${KEDA_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+export AIRKUBE_KEDA_CRDS="${AIRKUBE_KEDA_CRDS:-$(hack/cluster/crds.sh --dir)}"
 
 RUN=()
 if [[ "${AIRKUBE_E2E_CLUSTER:-kwok}" == "kind" ]]; then
@@ -31,7 +31,7 @@ else
 fi
 
 set +o errexit
-AIRKUBE_KUBECONFIG="${KUBECONFIG_PATH}" AIRKUBE_HELM="${HELM_BIN}/helm" AIRKUBE_KEDA_CRDS="${KEDA_DIR}/config/crd/bases" \
+AIRKUBE_KUBECONFIG="${KUBECONFIG_PATH}" AIRKUBE_HELM="${HELM_BIN}/helm" \
   go test -tags e2e -count=1 -timeout 60m -v "${RUN[@]}" ./tests/e2e/ 2>&1 | tee "${CACHE}/e2e-${AIRKUBE_E2E_CLUSTER:-kwok}.log"
 status="${PIPESTATUS[0]}"
 set -o errexit
