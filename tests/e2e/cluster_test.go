@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -110,6 +111,23 @@ func installCRDs(dir string) error {
 		_, err := cluster.client.Discovery().ServerResourcesForGroupVersion("keda.sh/v1alpha1")
 		return err == nil, nil
 	})
+}
+
+// createObject creates a rendered or written object through the dynamic client: in ns when its kind
+// is namespaced, cluster-wide otherwise.
+func createObject(obj *unstructured.Unstructured, ns string, opts metav1.CreateOptions) error {
+	gvk := obj.GroupVersionKind()
+	mapping, err := cluster.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return fmt.Errorf("the cluster does not serve this kind: %w", err)
+	}
+	ri := cluster.dynamic.Resource(mapping.Resource)
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		_, err = ri.Namespace(ns).Create(context.Background(), obj, opts)
+	} else {
+		_, err = ri.Create(context.Background(), obj, opts)
+	}
+	return err
 }
 
 // ensureNodes creates the fake kwok nodes (on kind, it labels the real worker).

@@ -22,7 +22,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/portforward"
 	"k8s.io/client-go/tools/remotecommand"
@@ -67,20 +66,8 @@ func kindEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, obj := range objects(t, data) {
-		gvk := obj.GroupVersionKind()
-		m, err := cluster.mapper.RESTMapping(schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}, gvk.Version)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var r = cluster.dynamic.Resource(m.Resource)
-		var err2 error
-		if obj.GetNamespace() != "" {
-			_, err2 = r.Namespace(obj.GetNamespace()).Create(ctx, obj, metav1.CreateOptions{})
-		} else {
-			_, err2 = r.Create(ctx, obj, metav1.CreateOptions{})
-		}
-		if err2 != nil && !apierrors.IsAlreadyExists(err2) {
-			t.Fatalf("creating %s %s: %v", gvk.Kind, obj.GetName(), err2)
+		if err := createObject(obj, obj.GetNamespace(), metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
 	}
 	_, err = cluster.client.CoreV1().Secrets(kindNS).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "airflow-db"},

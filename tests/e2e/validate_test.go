@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -27,25 +26,13 @@ func TestE2EServerSideValidation(t *testing.T) {
 			namespace(t, ns)
 			res := renderWith(t, c.Spec, c.Overlays, fmt.Sprintf("metadata: {namespace: %s}", ns))
 			for _, obj := range objects(t, res.Manifest) {
-				gvk := obj.GroupVersionKind()
-				mapping, err := cluster.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-				if err != nil {
-					t.Errorf("%s %s/%s: the cluster does not serve this kind: %v", c.Name, obj.GetKind(), obj.GetName(), err)
-					continue
-				}
-				ri := cluster.dynamic.Resource(mapping.Resource)
 				opts := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}
 				if obj.GetKind() == "ServiceAccount" {
 					// Created for real (the namespace goes with the test), so the task pods'
 					// dry runs below find the account they name.
 					opts.DryRun = nil
 				}
-				if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-					_, err = ri.Namespace(ns).Create(context.Background(), obj, opts)
-				} else {
-					_, err = ri.Create(context.Background(), obj, opts)
-				}
-				if err != nil {
+				if err := createObject(obj, ns, opts); err != nil {
 					t.Errorf("%s %s/%s: rejected by the API server: %v", c.Name, obj.GetKind(), obj.GetName(), err)
 				}
 				// Task pods are created by Airflow, not Helm: create each template as a
