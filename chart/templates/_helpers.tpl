@@ -77,12 +77,13 @@ securityContext: {{ toYaml $a.podSecurityContext | nindent 2 }}
 {{- with $a.imagePullSecrets }}
 imagePullSecrets: {{ toYaml . | nindent 2 }}
 {{- end }}
-{{- if or $a.initContainers $w.waitForMigrations }}
+{{- if or $a.initContainers $w.waitForMigrations $w.initContainers }}
 initContainers:
 {{- include "airkube.sidecars" (dict "root" .root "containers" $a.initContainers) | nindent 2 }}
 {{- if $w.waitForMigrations }}
 {{- include "airkube.container" (dict "root" .root "w" (omit $w "volumeMounts") "name" "wait-for-migrations" "args" (list "airflow" "db" "check-migrations" "--migration-wait-timeout=600")) | nindent 2 }}
 {{- end }}
+{{- include "airkube.sidecars" (dict "root" .root "containers" $w.initContainers) | nindent 2 }}
 {{- end }}
 containers:
 {{- include "airkube.container" (dict "root" .root "w" $w "name" $w.component "args" $w.args "main" true) | nindent 2 }}
@@ -156,9 +157,24 @@ spec:
   {{- end }}
 {{- end }}
 
-{{/* Pod template annotations: a hash of each ConfigMap the workload reads. */}}
+{{/* Pod template annotations: a hash of each ConfigMap the workload reads, and of the versions of
+the user Secrets it reads at start (.secrets). */}}
 {{- define "airkube.checksums" -}}
 {{- range $cm := .checksums }}
 checksum/{{ $cm }}: {{ index $.root.Values.configMaps $cm | toJson | sha256sum }}
+{{- end }}
+{{- with .secrets }}
+checksum/secrets: {{ include "airkube.secretVersions" (dict "root" $.root "secrets" .) | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{/*
+The resourceVersion of each named Secret, read from the cluster at install and upgrade (empty
+offline, and under tools that render without a cluster). It changes whenever the Secret does and
+carries nothing of its data, so a hash of it may sit in a pod template or a Job name.
+*/}}
+{{- define "airkube.secretVersions" -}}
+{{- range $name := .secrets }}
+{{ $name }}={{ dig "metadata" "resourceVersion" "" (lookup "v1" "Secret" $.root.Release.Namespace $name) }}
 {{- end }}
 {{- end }}

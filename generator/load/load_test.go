@@ -226,7 +226,7 @@ func TestOverlayErrors(t *testing.T) {
 			name:     "problems of spec and overlay together, sorted by file",
 			spec:     strings.Replace(base, "  host: pg.example.com", "  hots: pg.example.com", 1),
 			overlays: []string{"brokr: {}\n"},
-			want: `overlay1.yaml:1: brokr: unknown field "brokr"; valid fields are airflow, apiVersion, broker, components, database, executor, kind, kubernetesAPI, metadata, secrets, storage, taskGroups
+			want: `overlay1.yaml:1: brokr: unknown field "brokr"; valid fields are airflow, apiVersion, auth, broker, components, database, executor, kind, kubernetesAPI, metadata, secrets, storage, taskGroups
 spec.yaml:12: database.hots: unknown field "hots"; valid fields are connectionSecret, host, name, passwordSecret, port, sslMode, type, user`,
 		},
 	} {
@@ -269,8 +269,8 @@ kubernetesAPI: {verifySSL: false}
 	res := loadRelease(t, spec, overlay)
 	v1alpha1.SetDefaults(res.Release)
 	got := validate.Validate(res.Release, res.Index.Locate).Errors().Error()
-	want := `overlay1.yaml:4: taskGroups[2].executor: "KubernetesExcutor" is not one of the release's executors (CeleryExecutor, KubernetesExecutor)
-overlay1.yaml:7: taskGroups[3].autoscaling: KubernetesExecutor groups have no workers to scale; only CeleryExecutor groups do
+	want := `overlay1.yaml:4: taskGroups[2] (gis).executor: "KubernetesExcutor" is not one of the release's executors (CeleryExecutor, KubernetesExecutor)
+overlay1.yaml:7: taskGroups[3] (gpu).autoscaling: KubernetesExecutor groups have no workers to scale; only CeleryExecutor groups do
 overlay1.yaml:10: storage.dags.nfs.path: "dags" must be the export's absolute path
 overlay1.yaml:11: kubernetesAPI.verifySSL: false turns off TLS checks of the Kubernetes API; give caBundle with the API's CA instead, or set allowInsecureTLS: true to accept the risk
 spec.yaml:6: airflow.imagePullPolicy: "Sometimes" is not one of Always, IfNotPresent, Never`

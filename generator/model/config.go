@@ -47,6 +47,10 @@ func (r *release) airflowCfg() string {
 			set("logging", "remote_log_conn_id", rl.ConnID)
 		}
 	}
+	if r.major == 2 && len(r.Auth.Users) > 0 && r.Airflow.Config["api"]["auth_backends"] == "" {
+		// Scripts call the REST API with a user's password (basic auth); the UI keeps its session.
+		set("api", "auth_backends", "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,airflow.api.auth.backend.session")
+	}
 	if r.major == 3 {
 		set("core", "execution_api_server_url", r.executionAPIURL())
 	} else if dp := r.Components.DAGProcessor; dp != nil && dp.Enabled != nil && *dp.Enabled {

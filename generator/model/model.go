@@ -73,7 +73,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 			rel.name("config"): {"airflow.cfg": cfg, "db_uri.py": dbURIScript},
 			// The DAG helper lists the task groups; no pod hashes it, so adding a group
 			// restarts nothing. It is mounted as a folder, so it updates in place.
-			rel.name("python"): {"airkube.py": rel.dagHelper()},
+			rel.name("python"): {"airkube.py": rel.dagHelper(), "airkube_users.py": usersScript},
 		},
 		ServiceAccounts: []ServiceAccount{{Name: rel.name("airflow")}},
 	}
@@ -83,6 +83,11 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	v.Migration = rel.migration(v.Airflow.Volumes[0])
 	v.LogRetention = rel.logRetention(v.Airflow)
 	v.Workloads = rel.components()
+	if rel.major == 3 {
+		rel.simpleAuth(&v.Workloads[0])
+	} else {
+		v.UsersJob = rel.fabAuth(&v.Workloads[0], v.Airflow.Volumes[0])
+	}
 	workers, taskPods := rel.groups()
 	v.Workloads = append(v.Workloads, workers...)
 	v.TaskPods = taskPods

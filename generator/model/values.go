@@ -18,6 +18,8 @@ type Values struct {
 	// Secrets are created once and kept: every later render reuses the stored values.
 	Secrets   []GeneratedSecret `json:"secrets,omitempty"`
 	Migration Migration         `json:"migration"`
+	// UsersJob, on Airflow 2, creates and updates the FAB users from their Secrets.
+	UsersJob *UsersJob `json:"usersJob,omitempty"`
 	// LogRetention, when set, deletes old files from the log volume daily.
 	LogRetention *LogRetention `json:"logRetention,omitempty"`
 	Workloads    []Workload    `json:"workloads"`
@@ -91,6 +93,10 @@ type JobPod struct {
 	Resources corev1.ResourceRequirements `json:"resources"`
 	// AirflowEnv gives the container the env every Airflow container has (secrets, database).
 	AirflowEnv bool `json:"airflowEnv"`
+	// Env is the container's own env, after the Airflow env.
+	Env []corev1.EnvVar `json:"env,omitempty"`
+	// WaitForMigrations runs `airflow db check-migrations` first, as the components do.
+	WaitForMigrations bool `json:"waitForMigrations,omitempty"`
 	// Volumes is the subset of the Airflow volumes the pod needs.
 	Volumes      []corev1.Volume      `json:"volumes"`
 	VolumeMounts []corev1.VolumeMount `json:"volumeMounts"`
@@ -125,14 +131,20 @@ type Workload struct {
 	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
 	SecurityContext    *corev1.SecurityContext    `json:"securityContext,omitempty"`
 	WaitForMigrations  bool                       `json:"waitForMigrations"`
+	// InitContainers are the workload's own, after wait-for-migrations (the api-server's
+	// auth-passwords); they get the restricted context.
+	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 	// Checksums names the ConfigMaps this workload reads; their data's hash rolls it.
-	Checksums   []string                   `json:"checksums,omitempty"`
-	Service     *Service                   `json:"service,omitempty"`
-	PDB         bool                       `json:"pdb,omitempty"`
-	KEDA        *KEDA                      `json:"keda,omitempty"`
-	HPA         []autoscalingv2.MetricSpec `json:"hpa,omitempty"`
-	MinReplicas int32                      `json:"minReplicas,omitempty"`
-	MaxReplicas int32                      `json:"maxReplicas,omitempty"`
+	Checksums []string `json:"checksums,omitempty"`
+	// SecretVersions names user Secrets the workload reads at start; a change to one (its
+	// resourceVersion, read by helm at upgrade) rolls it.
+	SecretVersions []string                   `json:"secretVersions,omitempty"`
+	Service        *Service                   `json:"service,omitempty"`
+	PDB            bool                       `json:"pdb,omitempty"`
+	KEDA           *KEDA                      `json:"keda,omitempty"`
+	HPA            []autoscalingv2.MetricSpec `json:"hpa,omitempty"`
+	MinReplicas    int32                      `json:"minReplicas,omitempty"`
+	MaxReplicas    int32                      `json:"maxReplicas,omitempty"`
 }
 
 // Service exposes a workload's ports inside the cluster.

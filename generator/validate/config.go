@@ -34,6 +34,10 @@ var Managed = map[string]string{
 	"api_auth.jwt_secret":                                "secrets.existingSecret",
 	"scheduler.standalone_dag_processor":                 "components.dagProcessor.enabled",
 	"scheduler.enable_health_check":                      "airkube (the scheduler's probes use it)",
+	"core.simple_auth_manager_users":                     "auth.users",
+	"core.simple_auth_manager_passwords_file":            "auth.users (built from their Secrets at start)",
+	"core.simple_auth_manager_all_admins":                "auth.insecureEveryoneIsAdmin",
+	"webserver.config_file":                              "auth.webserverConfig",
 }
 
 func (c *checker) airflowConfig(cfg map[string]map[string]string, version string) {

@@ -48,14 +48,40 @@ const maxNameLen = 30
 type checker struct {
 	locate   Locator
 	problems diag.List
+	// names maps a list item's path ("taskGroups[1]") to its name, shown beside the index.
+	names map[string]string
+}
+
+// name makes problems about the list item at path say which item it is: "taskGroups[1] (fortran)".
+func (c *checker) name(path, name string) {
+	if c.names == nil {
+		c.names = map[string]string{}
+	}
+	if name != "" {
+		c.names[path] = name
+	}
+}
+
+// shown is path as a user reads it: each named list item followed by its name.
+func (c *checker) shown(path string) string {
+	for i := 0; i < len(path); i++ {
+		if path[i] != ']' {
+			continue
+		}
+		if n, ok := c.names[path[:i+1]]; ok {
+			path = path[:i+1] + " (" + n + ")" + path[i+1:]
+			i += len(n) + 3
+		}
+	}
+	return path
 }
 
 func (c *checker) errorf(path, format string, args ...any) {
-	c.problems = append(c.problems, diag.Problem{Location: c.locate(path), Path: path, Message: fmt.Sprintf(format, args...)})
+	c.problems = append(c.problems, diag.Problem{Location: c.locate(path), Path: c.shown(path), Message: fmt.Sprintf(format, args...)})
 }
 
 func (c *checker) warnf(path, format string, args ...any) {
-	c.problems = append(c.problems, diag.Problem{Location: c.locate(path), Path: path, Message: fmt.Sprintf(format, args...), Warning: true})
+	c.problems = append(c.problems, diag.Problem{Location: c.locate(path), Path: c.shown(path), Message: fmt.Sprintf(format, args...), Warning: true})
 }
 
 // Validate returns every problem of a defaulted release, sorted by place.
@@ -69,6 +95,7 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.storage(&r.Storage)
 	c.kubernetesAPI(&r.KubernetesAPI, executors)
 	c.components(r, major)
+	c.auth(&r.Auth, major)
 	c.taskGroups(r, executors)
 	c.airflowConfig(r.Airflow.Config, r.Airflow.Version)
 	c.problems.Sort()
@@ -350,6 +377,7 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 	locals := 0
 	for i, g := range r.TaskGroups {
 		path := fmt.Sprintf("taskGroups[%d]", i)
+		c.name(path, g.Name)
 		c.label(path+".name", g.Name, 20)
 		if seen[g.Name] {
 			c.errorf(path+".name", "%q names another group too; names must be unique", g.Name)

@@ -124,7 +124,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	for _, want := range []string{
 		"metadata.name", "airflow.config.core.executor", "broker", "database.user",
 		"database.sslMode", "storage.dags", "kubernetesAPI.verifySSL",
-		"taskGroups[0].autoscaling.minReplicas", "taskGroups[1].name", "taskGroups[1].executor",
+		"taskGroups[0] (default).autoscaling.minReplicas", "taskGroups[1] (default).name", "taskGroups[1] (default).executor",
 	} {
 		if !paths[want] {
 			t.Errorf("no problem at %s; got:\n%v", want, errs)
@@ -132,10 +132,11 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	}
 }
 
-// TestStyleExample pins the message STYLE.md quotes for a task group's executor typo.
+// TestStyleExample pins the message STYLE.md quotes for a task group's executor typo, which also
+// names the group.
 func TestStyleExample(t *testing.T) {
 	const spec = "testdata/invalid-group-executor.yaml"
-	want := regexp.MustCompile(`^` + regexp.QuoteMeta(spec) + `:\d+: taskGroups\[2\]\.executor: "KubernetesExcutor" is not one of the release's executors \(CeleryExecutor, KubernetesExecutor\)$`)
+	want := regexp.MustCompile(`^` + regexp.QuoteMeta(spec) + `:\d+: taskGroups\[2\] \(fortran\)\.executor: "KubernetesExcutor" is not one of the release's executors \(CeleryExecutor, KubernetesExecutor\)$`)
 	for _, p := range check(t, spec).Errors() {
 		if want.MatchString(p.String()) {
 			return
@@ -170,8 +171,8 @@ func TestWarnings(t *testing.T) {
 	}
 }
 
-// TestRenderRefusesInvalid: render.Inputs returns the same errors Check reports, and
-// renders a spec whose only problems are warnings.
+// TestRenderRefusesInvalid: render.Inputs returns the same problems Check reports (errors with the
+// warnings beside them), and renders a spec whose only problems are warnings.
 func TestRenderRefusesInvalid(t *testing.T) {
 	for _, tc := range []struct {
 		spec  string
@@ -198,7 +199,7 @@ func TestRenderRefusesInvalid(t *testing.T) {
 			t.Errorf("%s: rendered, want the spec's errors", tc.spec)
 			continue
 		}
-		if d := cmp.Diff(check(t, tc.spec).Errors().Error(), err.Error()); d != "" {
+		if d := cmp.Diff(check(t, tc.spec).Error(), err.Error()); d != "" {
 			t.Errorf("%s: render error differs from Check (-want +got):\n%s", tc.spec, d)
 		}
 	}

@@ -658,12 +658,13 @@ _ENV_SECRET_VALUES = {
     "AIRKUBE_DB_URI": lambda o: o["db_uri"],
     "AIRFLOW__CELERY__BROKER_URL": lambda o: o["broker_url"],
     "REDIS_PASSWORD": lambda o: o["redis_password"],
+    "AIRKUBE_USER_PASSWORD": lambda o: o["user_password"],
 }
 
 
 def test_inputs(objects, *, db_password=TEST_DB_PASSWORD, db_uri=None, broker_url=TEST_BROKER_URL,
                 fernet_key=TEST_FERNET_KEY, secret_key=TEST_SECRET_KEY, jwt_secret=TEST_JWT_SECRET,
-                redis_password="r3d!s:p@ss/word", ca_pem=TEST_CA_PEM):
+                redis_password="r3d!s:p@ss/word", ca_pem=TEST_CA_PEM, user_password="us3r p@ss:w/rd\"'"):
     """(secrets, configmaps) with a test value for every Secret key and outside ConfigMap the
     release's containers read, chosen by what the env var that reads it means.
 
@@ -673,7 +674,7 @@ def test_inputs(objects, *, db_password=TEST_DB_PASSWORD, db_uri=None, broker_ur
     """
     from urllib.parse import quote
     vals = dict(db_password=db_password, broker_url=broker_url, fernet_key=fernet_key,
-                secret_key=secret_key, jwt_secret=jwt_secret, redis_password=redis_password,
+                secret_key=secret_key, jwt_secret=jwt_secret, redis_password=redis_password, user_password=user_password,
                 db_uri=db_uri or f"postgresql+psycopg2://airflow:{quote(db_password, safe='')}@db.example.com:5432/airflow")
     secrets, meaning, configmaps = {}, {}, {}
     for o in objects:
@@ -686,12 +687,14 @@ def test_inputs(objects, *, db_password=TEST_DB_PASSWORD, db_uri=None, broker_ur
             for c in (pod_spec.get("initContainers") or []) + pod_spec["containers"]:
                 for e in c.get("env", []) or []:
                     r = (e.get("valueFrom") or {}).get("secretKeyRef")
-                    if r and e["name"] in _ENV_SECRET_VALUES:
+                    # auth.users' passwords: AIRKUBE_USER_PASSWORD_<index>, one meaning.
+                    name = re.sub(r"^AIRKUBE_USER_PASSWORD_\d+$", "AIRKUBE_USER_PASSWORD", e["name"])
+                    if r and name in _ENV_SECRET_VALUES:
                         k = (r["name"], r["key"])
-                        if meaning.get(k, e["name"]) != e["name"] and not {meaning[k], e["name"]} <= {"AIRFLOW__API__SECRET_KEY", "AIRFLOW__WEBSERVER__SECRET_KEY"}:
-                            raise PodEnvError(f"Secret {k} is read as {meaning[k]} and as {e['name']}")
-                        meaning[k] = e["name"]
-                        secrets[k] = _ENV_SECRET_VALUES[e["name"]](vals)
+                        if meaning.get(k, name) != name and not {meaning[k], name} <= {"AIRFLOW__API__SECRET_KEY", "AIRFLOW__WEBSERVER__SECRET_KEY"}:
+                            raise PodEnvError(f"Secret {k} is read as {meaning[k]} and as {name}")
+                        meaning[k] = name
+                        secrets[k] = _ENV_SECRET_VALUES[name](vals)
     # The bundled Redis' URL secret: built from the password like the chart does.
     for o in objects:
         if o.get("kind") == "Secret" and "url" in (o.get("data") or {}) and "password" in (o.get("data") or {}):

@@ -253,7 +253,8 @@ def test_component_config(case, index, tmp_path_factory):
             problems.append(f"{kind} option: {item}")
     # Paths: the DAGs folder and the log folder are where this container mounts them.
     mounts = {m["mountPath"]: m for m in c.container.get("volumeMounts", [])}
-    if c.component != "migrate":
+    # The migration and users Jobs need the database only, not DAGs or logs.
+    if c.component not in ("migrate", "users"):
         dm = exp["_dags_mount"]
         dags = (spec_of(case).get("storage") or {}).get("dags") or {}
         # A spec without DAG storage (or with dags.image) bakes the DAGs into the image.

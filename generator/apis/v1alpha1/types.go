@@ -22,6 +22,7 @@ type AirflowRelease struct {
 	Storage       Storage       `json:"storage,omitempty"`
 	KubernetesAPI KubernetesAPI `json:"kubernetesAPI,omitempty"`
 	Secrets       Secrets       `json:"secrets,omitempty"`
+	Auth          Auth          `json:"auth,omitempty" doc:"who can log in to the UI and the REST API"`
 	Components    Components    `json:"components,omitempty"`
 	TaskGroups    []TaskGroup   `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
 }
@@ -157,6 +158,31 @@ type CABundle struct {
 // the chart creates them once and keeps them across upgrades and uninstalls.
 type Secrets struct {
 	ExistingSecret string `json:"existingSecret,omitempty" doc:"a Secret with keys fernet-key, secret-key and (3.x) jwt-secret"`
+}
+
+// Auth says who can log in. Passwords live only in the user's Secrets: on 3.x the api-server's
+// SimpleAuthManager reads them from a file built at pod start, on 2.x a Job creates and updates the
+// FAB users from them.
+type Auth struct {
+	Users []User `json:"users,omitempty" doc:"the UI and REST API users; without any, nobody can log in with a known password"`
+	// WebserverConfig replaces FAB's default webserver_config.py (login through OIDC, LDAP, ...).
+	WebserverConfig *ConfigMapKey `json:"webserverConfig,omitempty" doc:"2.x (FAB) only: a ConfigMap key holding webserver_config.py, e.g. for OIDC or LDAP"`
+	// InsecureEveryoneIsAdmin is the loud opt-in for simple_auth_manager_all_admins.
+	InsecureEveryoneIsAdmin bool `json:"insecureEveryoneIsAdmin,omitempty" doc:"3.x only: anyone who reaches the UI is an admin, with no login (simple_auth_manager_all_admins); for throwaway test releases"`
+}
+
+// User is one login. The username and role are in the spec; the password only in its Secret.
+type User struct {
+	Username       string     `json:"username" doc:"letters, digits, '.', '_', '-' and '@'"`
+	Role           string     `json:"role" doc:"Admin, Op, User or Viewer (2.x also Public)"`
+	PasswordSecret *SecretKey `json:"passwordSecret" doc:"the Secret key holding the password; changing it takes effect at the next helm upgrade"`
+	Email          string     `json:"email,omitempty" doc:"2.x (FAB): the user's email; default <username>@localhost"`
+}
+
+// ConfigMapKey points at one key of a ConfigMap in the release's namespace.
+type ConfigMapKey struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
 }
 
 // Components tunes the release's long-running components.

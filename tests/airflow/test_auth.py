@@ -1,0 +1,277 @@
+"""Logins from Secrets, for real: auth.users on Airflow 3.3.2 (SimpleAuthManager) and 2.11.2 (FAB).
+
+A Local release with an Admin and a Viewer whose passwords live only in a Secret is rendered with
+the local PostgreSQL as its database, migrated, and then:
+
+- 3.x: the api-server pod's rendered `auth-passwords` init container runs (its exact args and env),
+  then the api-server itself, twice, as two replicas from one render. Both accept the same password
+  at `POST /auth/token`; the token opens the public REST API; a wrong password gets 401; the Viewer
+  may read but not create a pool. After the password Secret changes and a pod restarts, the new
+  password works and the old one fails.
+- 2.x: the rendered users Job (wait-for-migrations, then its container) runs twice: the second run
+  succeeds and changes no row of FAB's user tables. The webserver accepts the password through its
+  login form (then an API call with the session) and as basic auth on the REST API; a wrong one gets
+  401 or 403. After the password Secret changes, the next run of the Job sets the new password and the old
+  one fails.
+
+Only what must differ because the processes share the host's network is overridden (the ports).
+"""
+import base64
+import http.cookiejar
+import json
+import os
+import re
+import stat
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+
+import podenv
+from kube_fixture import Processes, free_port, http_ok, probe_url, rows, wait_for
+
+SPEC = """\
+apiVersion: airkube/v1alpha1
+kind: AirflowRelease
+metadata: {{name: auth, namespace: auth}}
+airflow: {{version: "{version}", image: "apache/airflow:{version}"}}
+executor: LocalExecutor
+database:
+  type: postgres
+  host: {pg_host}
+  port: {pg_port}
+  name: {database}
+  user: {pg_user}
+  passwordSecret: {{name: airflow-db, key: password}}
+auth:
+  users:
+    - {{username: admin, role: Admin, passwordSecret: {{name: airflow-users, key: admin}}}}
+    - {{username: forecaster, role: Viewer, passwordSecret: {{name: airflow-users, key: forecaster}}}}
+"""
+
+# Passwords with the characters that break naive quoting, JSON and form encoding.
+ADMIN_PASSWORD = "Adm1n p@ss:w/rd%&\"'"
+VIEWER_PASSWORD = "v1ewer+=#?"
+NEW_ADMIN_PASSWORD = "r0tated-Adm1n!"
+
+
+def _request(url, data=None, headers=None, method=None, opener=None):
+    """(status, body) of an HTTP request; error statuses are returned, not raised."""
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with (opener or urllib.request.build_opener()).open(req, timeout=60) as r:
+            return r.status, r.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def _secrets(objects, services, admin=ADMIN_PASSWORD):
+    secrets, _ = podenv.test_inputs(objects, db_password=services.pg_password)
+    secrets[("airflow-users", "admin")] = admin
+    secrets[("airflow-users", "forecaster")] = VIEWER_PASSWORD
+    return secrets
+
+
+def _migrate(objects, secrets, root, venv):
+    migrate = [c for c in podenv.airflow_containers(objects) if c.component == "migrate"][0]
+    env = podenv.materialize(objects, migrate, secrets, root)
+    p = podenv.run(env, root, migrate.container["args"], venv=venv, timeout=600)
+    assert p.returncode == 0, "%s failed:\n%s%s" % (migrate.container["args"], p.stdout[-3000:], p.stderr[-3000:])
+
+
+def _no_password_outside_secrets(objects):
+    for o in objects:
+        if o.get("kind") == "Secret":
+            continue
+        text = json.dumps(o)
+        for pw in (ADMIN_PASSWORD, VIEWER_PASSWORD, json.dumps(ADMIN_PASSWORD)[1:-1]):
+            assert pw not in text, "%s/%s holds a password" % (o["kind"], o["metadata"]["name"])
+
+
+@pytest.mark.xdist_group("airkube-auth")
+def test_simple_auth_manager_users_from_secrets(services, tmp_path):
+    version = "3.3.2"
+    database = services.fresh_database("airkube_auth_332")
+    objects = podenv.render(SPEC.format(version=version, database=database, pg_host=services.pg_host,
+                                        pg_port=services.pg_port, pg_user=services.pg_user), out=tmp_path / "render")
+    _no_password_outside_secrets(objects)
+    venv = podenv.venv_for(version)
+    secrets = _secrets(objects, services)
+    _migrate(objects, secrets, tmp_path / "migrate", venv)
+
+    api = [c for c in podenv.airflow_containers(objects) if c.component == "api-server" and not c.init][0]
+    # The init container is no Airflow container (no Airflow config or secrets): taken from the pod.
+    init = [podenv.Container(api.workload, api.component, None, c, api.pod_spec, api.pod_meta, init=True)
+            for c in api.pod_spec.get("initContainers", []) if c["name"] == "auth-passwords"]
+    assert len(init) == 1, "the api-server pod has no auth-passwords init container"
+    init = init[0]
+    assert sorted(e["name"] for e in init.container["env"]) == ["AIRKUBE_USER_PASSWORD_0", "AIRKUBE_USER_PASSWORD_1"]
+
+    procs = Processes(tmp_path / "logs")
+
+    def start_pod(name, secrets):
+        """One api-server pod: its init container writes the passwords file, then Airflow starts."""
+        root = tmp_path / name
+        ienv = podenv.materialize(objects, init, secrets, root)
+        t = time.monotonic()
+        p = podenv.run(ienv, root, init.container["args"], venv=venv, timeout=120)
+        assert p.returncode == 0, "auth-passwords failed:\n%s%s" % (p.stdout, p.stderr)
+        assert ADMIN_PASSWORD not in p.stdout + p.stderr and NEW_ADMIN_PASSWORD not in p.stdout + p.stderr
+        print("%s: auth-passwords ran in %.1fs: %s" % (name, time.monotonic() - t, p.stdout.strip()))
+        pwfile = root / "opt/airkube/auth/passwords.json"
+        assert stat.S_IMODE(pwfile.stat().st_mode) == 0o600, oct(pwfile.stat().st_mode)
+        env = podenv.materialize(objects, api, secrets, root)
+        port = free_port()
+        env["AIRFLOW__API__PORT"] = str(port)
+        proc = procs.start(name, env, root, api.container["args"], venv)
+        t = time.monotonic()
+        wait_for("%s's rendered startupProbe" % name, lambda: http_ok(probe_url(api, "startupProbe", port)), 240, procs=procs)
+        print("%s: started in %.1fs" % (name, time.monotonic() - t))
+        return proc, "http://127.0.0.1:%d" % port
+
+    def token(base, user, password):
+        t = time.monotonic()
+        status, body = _request(base + "/auth/token", json.dumps({"username": user, "password": password}).encode(),
+                                {"Content-Type": "application/json"})
+        print("POST %s/auth/token as %s: %d in %.2fs" % (base, user, status, time.monotonic() - t))
+        return status, (json.loads(body).get("access_token") if status in (200, 201) else body)
+
+    try:
+        pod1, base1 = start_pod("api-server-1", secrets)
+        pod2, base2 = start_pod("api-server-2", secrets)
+        for base in (base1, base2):
+            status, tok = token(base, "admin", ADMIN_PASSWORD)
+            assert status == 201, (base, status, tok)
+            status, body = _request(base + "/api/v2/dags", headers={"Authorization": "Bearer " + tok})
+            assert status == 200 and "dags" in json.loads(body), (status, body[:500])
+            status, body = token(base, "admin", ADMIN_PASSWORD + "x")
+            assert status == 401, ("wrong password", status, body)
+            status, body = token(base, "nobody", ADMIN_PASSWORD)
+            assert status == 401, ("unknown user", status, body)
+
+        # Roles: the Viewer reads, only the Admin writes.
+        _, viewer = token(base1, "forecaster", VIEWER_PASSWORD)
+        _, admin = token(base1, "admin", ADMIN_PASSWORD)
+        pool = json.dumps({"name": "airkube_auth_pool", "slots": 2}).encode()
+        hdr = {"Content-Type": "application/json"}
+        status, body = _request(base1 + "/api/v2/pools", headers={"Authorization": "Bearer " + viewer})
+        assert status == 200, (status, body[:300])
+        status, body = _request(base1 + "/api/v2/pools", pool, {**hdr, "Authorization": "Bearer " + viewer})
+        assert status == 403, ("viewer created a pool", status, body[:300])
+        status, body = _request(base1 + "/api/v2/pools", pool, {**hdr, "Authorization": "Bearer " + admin})
+        assert status == 201, ("admin could not create a pool", status, body[:300])
+
+        # The Secret changes; the pod restarts (helm upgrade rolls it: checksum/secrets): new password only.
+        os.kill(pod1.pid, 15)
+        assert pod1.wait(60) is not None, "api-server-1 did not stop"
+        procs.procs.remove(pod1)
+        pod1, base1 = start_pod("api-server-1b", _secrets(objects, services, admin=NEW_ADMIN_PASSWORD))
+        status, _ = token(base1, "admin", NEW_ADMIN_PASSWORD)
+        assert status == 201, status
+        status, _ = token(base1, "admin", ADMIN_PASSWORD)
+        assert status == 401, ("the old password still works after the change", status)
+    finally:
+        procs.stop_all()
+        for p in procs.procs:
+            print("---- %s (last lines)\n%s" % (p.name, p.tail(1500)))
+
+
+def _fab_tables(services, database):
+    return rows(services, database, "SELECT u.username, u.password, u.email, u.active, u.changed_on, "
+                                    "string_agg(r.name, ',' ORDER BY r.name) FROM ab_user u "
+                                    "JOIN ab_user_role ur ON ur.user_id = u.id JOIN ab_role r ON r.id = ur.role_id "
+                                    "GROUP BY u.id ORDER BY u.username")
+
+
+@pytest.mark.xdist_group("airkube-auth")
+def test_fab_users_job_from_secrets(services, tmp_path):
+    version = "2.11.2"
+    database = services.fresh_database("airkube_auth_2112")
+    objects = podenv.render(SPEC.format(version=version, database=database, pg_host=services.pg_host,
+                                        pg_port=services.pg_port, pg_user=services.pg_user), out=tmp_path / "render")
+    _no_password_outside_secrets(objects)
+    venv = podenv.venv_for(version)
+    secrets = _secrets(objects, services)
+    _migrate(objects, secrets, tmp_path / "migrate", venv)
+
+    job = [c for c in podenv.airflow_containers(objects, init=True) if c.component == "users"]
+    assert [c.name for c in job] == ["wait-for-migrations", "users"], job
+
+    def run_job(secrets, run):
+        out = []
+        for c in job:
+            root = tmp_path / ("users-%d" % run)
+            env = podenv.materialize(objects, c, secrets, root)
+            t = time.monotonic()
+            p = podenv.run(env, root, c.container["args"], venv=venv, timeout=600)
+            assert p.returncode == 0, "%s (run %d) failed:\n%s%s" % (c.name, run, p.stdout[-3000:], p.stderr[-3000:])
+            print("users Job run %d: %s took %.1fs" % (run, c.name, time.monotonic() - t))
+            out.append(p.stdout)
+        assert ADMIN_PASSWORD not in "".join(out) and NEW_ADMIN_PASSWORD not in "".join(out)
+        return re.findall(r"^airkube_users: .*$", out[-1], re.M)
+
+    said = run_job(secrets, 1)
+    assert said == ["airkube_users: admin created with role Admin",
+                    "airkube_users: forecaster created with role Viewer"], said
+    before = _fab_tables(services, database)
+    said = run_job(secrets, 2)
+    assert said == ["airkube_users: admin unchanged", "airkube_users: forecaster unchanged"], said
+    assert _fab_tables(services, database) == before, "the second run changed FAB's users"
+    assert [(r[0], r[2], r[3], r[5]) for r in before] == [
+        ("admin", "admin@localhost", "t", "Admin"), ("forecaster", "forecaster@localhost", "t", "Viewer")], before
+
+    web = [c for c in podenv.airflow_containers(objects) if c.component == "webserver"][0]
+    root = tmp_path / "webserver"
+    env = podenv.materialize(objects, web, secrets, root)
+    port = free_port()
+    env.update({"AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port), "AIRFLOW__WEBSERVER__WORKERS": "2"})
+    base = "http://127.0.0.1:%d" % port
+    procs = Processes(tmp_path / "logs")
+
+    def basic(user, password):
+        auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+        return _request(base + "/api/v1/dags", headers={"Authorization": "Basic " + auth})
+
+    try:
+        procs.start("webserver", env, root, web.container["args"], venv)
+        t = time.monotonic()
+        wait_for("the webserver's rendered startupProbe", lambda: http_ok(probe_url(web, "startupProbe", port)), 300, procs=procs)
+        print("webserver started in %.1fs" % (time.monotonic() - t))
+
+        # The login form, as a browser: CSRF token, then a session that opens the REST API.
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        status, page = _request(base + "/login/", opener=browser)
+        assert status == 200, status
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": csrf}).encode()
+        t = time.monotonic()
+        status, page = _request(base + "/login/", form, {"Content-Type": "application/x-www-form-urlencoded"}, opener=browser)
+        print("FAB form login: %d in %.2fs" % (status, time.monotonic() - t))
+        assert status == 200 and "Invalid login" not in page, (status, page[:300])
+        status, body = _request(base + "/api/v1/dags", opener=browser)
+        assert status == 200 and "dags" in json.loads(body), (status, body[:300])
+
+        status, body = basic("admin", ADMIN_PASSWORD)
+        assert status == 200, ("basic auth", status, body[:300])
+        # FAB answers a failed basic auth 403 (the session backend, tried next, has no session either).
+        status, body = basic("admin", ADMIN_PASSWORD + "x")
+        assert status in (401, 403), ("wrong password", status, body[:300])
+        status, body = basic("forecaster", VIEWER_PASSWORD)
+        assert status == 200, ("viewer reads", status, body[:300])
+        status, body = _request(base + "/api/v1/pools", json.dumps({"name": "p", "slots": 1}).encode(), {
+            "Content-Type": "application/json",
+            "Authorization": "Basic " + base64.b64encode(("forecaster:" + VIEWER_PASSWORD).encode()).decode()})
+        assert status == 403, ("viewer created a pool", status, body[:300])
+
+        # The Secret changes: the next Job (a new name at the next upgrade) sets it; the old one fails.
+        said = run_job(_secrets(objects, services, admin=NEW_ADMIN_PASSWORD), 3)
+        assert said == ["airkube_users: admin updated: password", "airkube_users: forecaster unchanged"], said
+        assert basic("admin", NEW_ADMIN_PASSWORD)[0] == 200
+        assert basic("admin", ADMIN_PASSWORD)[0] in (401, 403)
+    finally:
+        procs.stop_all()
+        for p in procs.procs:
+            print("---- %s (last lines)\n%s" % (p.name, p.tail(1500)))
