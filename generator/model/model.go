@@ -82,6 +82,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	v.Storage = rel.storage()
 	v.Migration = rel.migration(v.Airflow.Volumes[0])
 	v.LogRetention = rel.logRetention(v.Airflow)
+	v.Logins = rel.logins()
 	v.Workloads = rel.components()
 	if rel.major == 3 {
 		rel.simpleAuth(&v.Workloads[0])

@@ -20,6 +20,8 @@ type Values struct {
 	Migration Migration         `json:"migration"`
 	// UsersJob, on Airflow 2, creates and updates the FAB users from their Secrets.
 	UsersJob *UsersJob `json:"usersJob,omitempty"`
+	// Logins is who can log in and where each password is, for NOTES.txt.
+	Logins Logins `json:"logins"`
 	// LogRetention, when set, deletes old files from the log volume daily.
 	LogRetention *LogRetention `json:"logRetention,omitempty"`
 	Workloads    []Workload    `json:"workloads"`
@@ -29,6 +31,21 @@ type Values struct {
 	Storage               []Storage        `json:"storage,omitempty"`
 	ServiceAccounts       []ServiceAccount `json:"serviceAccounts"`
 	Roles                 []Role           `json:"roles,omitempty"`
+}
+
+// Logins is what NOTES.txt says about logging in.
+type Logins struct {
+	Users []Login `json:"users,omitempty"`
+	// EveryoneIsAdmin is auth.insecureEveryoneIsAdmin: no login at all.
+	EveryoneIsAdmin bool `json:"everyoneIsAdmin,omitempty"`
+}
+
+// Login is one auth.users entry: its role and the Secret key holding its password.
+type Login struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+	Secret   string `json:"secret"`
+	Key      string `json:"key"`
 }
 
 // Release is the release the values were made for; the chart refuses any other.

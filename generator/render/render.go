@@ -42,6 +42,8 @@ type Result struct {
 	Chart map[string][]byte
 	// Manifest is every rendered object, as `helm template` prints them.
 	Manifest []byte
+	// Notes is NOTES.txt as `helm install` prints it after a first install.
+	Notes string
 	// Warnings are problems that did not stop the render.
 	Warnings diag.List
 }
@@ -95,11 +97,11 @@ func fromLoaded(loaded *load.Result) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	manifest, err := templateChart(ch, rel.Metadata.Name, rel.Metadata.Namespace)
+	manifest, notes, err := templateChart(ch, rel.Metadata.Name, rel.Metadata.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Release: rel, Chart: files, Manifest: manifest, Warnings: problems.Warnings()}, nil
+	return &Result{Release: rel, Chart: files, Manifest: manifest, Notes: notes, Warnings: problems.Warnings()}, nil
 }
 
 // chartFiles assembles the chart: the embedded templates plus this release's
@@ -168,10 +170,11 @@ func Template(files map[string][]byte, name, namespace string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return templateChart(ch, name, namespace)
+	manifest, _, err := templateChart(ch, name, namespace)
+	return manifest, err
 }
 
-func templateChart(ch *chart.Chart, name, namespace string) ([]byte, error) {
+func templateChart(ch *chart.Chart, name, namespace string) ([]byte, string, error) {
 	vals := chartutil.Values(ch.Values)
 	caps := chartutil.DefaultCapabilities.Copy()
 	// The schema is checked by Helm at install and by the lint tests; checking the values
@@ -179,14 +182,16 @@ func templateChart(ch *chart.Chart, name, namespace string) ([]byte, error) {
 	opts := chartutil.ReleaseOptions{Name: name, Namespace: namespace, IsInstall: true, Revision: 1}
 	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, true)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	top["Release"].(map[string]any)["Service"] = "airkube"
 	out, err := engine.Render(ch, top)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	delete(out, path.Join(ch.Name(), "templates", "NOTES.txt"))
+	notesFile := path.Join(ch.Name(), "templates", "NOTES.txt")
+	notes := out[notesFile]
+	delete(out, notesFile)
 	for k, v := range out {
 		if strings.TrimSpace(v) == "" {
 			delete(out, k)
@@ -196,7 +201,7 @@ func templateChart(ch *chart.Chart, name, namespace string) ([]byte, error) {
 	for _, m := range sortManifests(out) {
 		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.source, strings.TrimSpace(m.content))
 	}
-	return b.Bytes(), nil
+	return b.Bytes(), notes, nil
 }
 
 type manifest struct{ source, kind, content string }
