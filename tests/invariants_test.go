@@ -333,3 +333,26 @@ func TestInvariantGroupImages(t *testing.T) {
 		}
 	})
 }
+
+// TestInvariantNoTrailingWhitespace: no rendered line ends in a space or tab, in the manifests (also
+// inside ConfigMap files, such as the pod template files) and in NOTES.txt; diffs of releases stay clean.
+func TestInvariantNoTrailingWhitespace(t *testing.T) {
+	for _, c := range cases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			res := c.render(t)
+			for what, text := range map[string]string{"manifest": string(res.Manifest), "NOTES.txt": res.Notes} {
+				bad := 0
+				for i, line := range strings.Split(text, "\n") {
+					if strings.TrimRight(line, " \t") != line {
+						if bad++; bad <= 5 {
+							t.Errorf("%s line %d ends in whitespace: %q", what, i+1, line)
+						}
+					}
+				}
+				if bad > 5 {
+					t.Errorf("%s: %d lines in all end in whitespace", what, bad)
+				}
+			}
+		})
+	}
+}
