@@ -55,7 +55,7 @@ func (r *Result) Name() string { return r.Release.Metadata.Name }
 func Files(spec string, overlays ...string) (*Result, error) {
 	loaded, err := load.Files(spec, overlays)
 	if err != nil {
-		return nil, err
+		return nil, loadProblems(loaded, err)
 	}
 	return fromLoaded(loaded)
 }
@@ -64,7 +64,7 @@ func Files(spec string, overlays ...string) (*Result, error) {
 func Inputs(spec load.Input, overlays ...load.Input) (*Result, error) {
 	loaded, err := load.Load(spec, overlays...)
 	if err != nil {
-		return nil, err
+		return nil, loadProblems(loaded, err)
 	}
 	return fromLoaded(loaded)
 }
@@ -72,13 +72,45 @@ func Inputs(spec load.Input, overlays ...load.Input) (*Result, error) {
 // Check loads, defaults and validates without rendering; it returns every problem.
 func Check(spec string, overlays ...string) (diag.List, error) {
 	loaded, err := load.Files(spec, overlays)
-	if l, ok := err.(diag.List); ok {
-		return l, nil
-	}
 	if err != nil {
+		if l, ok := loadProblems(loaded, err).(diag.List); ok {
+			return l, nil
+		}
 		return nil, err
 	}
 	return check(loaded), nil
+}
+
+// loadProblems is a failed load's error, with the validation problems of what could be loaded
+// (a partial release) beside its own, so one run shows both. Problems about a field the loader
+// already reported (and dropped) are left out: they would only repeat it.
+func loadProblems(loaded *load.Result, err error) error {
+	l, ok := err.(diag.List)
+	if !ok || loaded == nil {
+		return err
+	}
+	out := append(diag.List{}, l...)
+	for _, p := range check(loaded) {
+		if !reported(p.Path, l) {
+			out = append(out, p)
+		}
+	}
+	out.Sort()
+	return out
+}
+
+// itemName is how validation names a list item in a path: "taskGroups[1] (fortran)".
+var itemName = regexp.MustCompile(`\] \([^)]*\)`)
+
+// reported says whether path is a field some load problem is about, or lies inside one.
+func reported(path string, problems diag.List) bool {
+	path = itemName.ReplaceAllString(path, "]")
+	for _, p := range problems {
+		if p.Path != "" && (path == p.Path || strings.HasPrefix(path, p.Path+".") || strings.HasPrefix(path, p.Path+"[")) {
+			return true
+		}
+	}
+	return false
 }
 
 // check defaults the loaded release and returns every problem it has.
