@@ -51,6 +51,11 @@ func (r *release) airflowCfg() string {
 		// Scripts call the REST API with a user's password (basic auth); the UI keeps its session.
 		set("api", "auth_backends", "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,airflow.api.auth.backend.session")
 	}
+	if base := r.baseURL(); base != "" && r.major == 3 {
+		set("api", "base_url", base)
+	} else if base != "" {
+		set("webserver", "base_url", base)
+	}
 	if r.major == 3 {
 		set("core", "execution_api_server_url", r.executionAPIURL())
 	} else if dp := r.Components.DAGProcessor; dp != nil && dp.Enabled != nil && *dp.Enabled {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -83,6 +82,8 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	v.Migration = rel.migration(v.Airflow.Volumes[0])
 	v.LogRetention = rel.logRetention(v.Airflow)
 	v.Logins = rel.logins()
+	v.UI = rel.uiRoute()
+	v.URL = rel.baseURL()
 	v.Workloads = rel.components()
 	if rel.major == 3 {
 		rel.simpleAuth(&v.Workloads[0])
@@ -351,7 +352,8 @@ func (r *release) components() []Workload {
 		Service: &Service{Name: r.apiServerName(), Ports: []corev1.ServicePort{{Name: "http", Port: APIPort, TargetPort: intstr.FromString("http")}}}}
 	health := "/api/v2/monitor/health"
 	if r.major == 2 {
-		api.Component, api.Args, health = "webserver", []string{"airflow", "webserver"}, "/health"
+		// The 2.x webserver serves everything, /health too, under base_url's path only.
+		api.Component, api.Args, health = "webserver", []string{"airflow", "webserver"}, r.basePath()+"/health"
 	}
 	api.StartupProbe = httpProbe(health, APIPort, 10, 60)
 	api.LivenessProbe = httpProbe(health, APIPort, 30, 5)
@@ -566,13 +568,7 @@ func (r *release) rbac(accounts []ServiceAccount) ([]ServiceAccount, []Role) {
 // executionAPIURL is where 3.x workers and task pods reach the api-server's task API,
 // keeping a base_url path (apache/airflow#51450).
 func (r *release) executionAPIURL() string {
-	path := ""
-	if base := r.Airflow.Config["api"]["base_url"]; base != "" {
-		if u, err := url.Parse(base); err == nil {
-			path = strings.TrimSuffix(u.Path, "/")
-		}
-	}
-	return fmt.Sprintf("http://%s.%s:%d%s/execution/", r.apiServerName(), r.Metadata.Namespace, APIPort, path)
+	return fmt.Sprintf("http://%s.%s:%d%s/execution/", r.apiServerName(), r.Metadata.Namespace, APIPort, r.basePath())
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -22,6 +22,10 @@ type Values struct {
 	UsersJob *UsersJob `json:"usersJob,omitempty"`
 	// Logins is who can log in and where each password is, for NOTES.txt.
 	Logins Logins `json:"logins"`
+	// URL is where users open the UI (ui.baseURL), for NOTES.txt; empty means port-forward.
+	URL string `json:"url,omitempty"`
+	// UI is the Ingress or HTTPRoute to the UI, if any.
+	UI *UIRoute `json:"ui,omitempty"`
 	// LogRetention, when set, deletes old files from the log volume daily.
 	LogRetention *LogRetention `json:"logRetention,omitempty"`
 	Workloads    []Workload    `json:"workloads"`

@@ -38,6 +38,8 @@ var Managed = map[string]string{
 	"core.simple_auth_manager_passwords_file":            "auth.users (built from their Secrets at start)",
 	"core.simple_auth_manager_all_admins":                "auth.insecureEveryoneIsAdmin",
 	"webserver.config_file":                              "auth.webserverConfig",
+	"api.base_url":                                       "ui.baseURL",
+	"webserver.base_url":                                 "ui.baseURL",
 }
 
 func (c *checker) airflowConfig(cfg map[string]map[string]string, version string) {

@@ -23,6 +23,7 @@ type AirflowRelease struct {
 	KubernetesAPI KubernetesAPI `json:"kubernetesAPI,omitempty"`
 	Secrets       Secrets       `json:"secrets,omitempty"`
 	Auth          Auth          `json:"auth,omitempty" doc:"who can log in to the UI and the REST API"`
+	UI            UI            `json:"ui,omitempty" doc:"how users reach the UI: its URL and an Ingress or a Gateway API route"`
 	Components    Components    `json:"components,omitempty"`
 	TaskGroups    []TaskGroup   `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
 }
@@ -169,6 +170,27 @@ type Auth struct {
 	WebserverConfig *ConfigMapKey `json:"webserverConfig,omitempty" doc:"2.x (FAB) only: a ConfigMap key holding webserver_config.py, e.g. for OIDC or LDAP"`
 	// InsecureEveryoneIsAdmin is the loud opt-in for simple_auth_manager_all_admins.
 	InsecureEveryoneIsAdmin bool `json:"insecureEveryoneIsAdmin,omitempty" doc:"3.x only: anyone who reaches the UI is an admin, with no login (simple_auth_manager_all_admins); for throwaway test releases"`
+}
+
+// UI is where users open Airflow. The host and path of the Ingress or HTTPRoute come from BaseURL.
+type UI struct {
+	BaseURL string     `json:"baseURL,omitempty" doc:"the URL users open, e.g. https://airflow.example.com/weather; api.base_url (3.x) or webserver.base_url (2.x). A path is kept on the execution API's in-cluster URL too"`
+	Ingress *UIIngress `json:"ingress,omitempty" doc:"a networking.k8s.io/v1 Ingress for baseURL's host and path"`
+	Gateway *UIGateway `json:"gateway,omitempty" doc:"or a gateway.networking.k8s.io/v1 HTTPRoute for baseURL's host and path, attached to an existing Gateway"`
+}
+
+// UIIngress is the Ingress to the api-server (3.x) or webserver (2.x).
+type UIIngress struct {
+	ClassName   string            `json:"className,omitempty" doc:"the IngressClass; default the cluster's default class"`
+	TLSSecret   string            `json:"tlsSecret,omitempty" doc:"a kubernetes.io/tls Secret for baseURL's host (baseURL must be https)"`
+	Annotations map[string]string `json:"annotations,omitempty" doc:"e.g. the controller's timeouts or body size"`
+}
+
+// UIGateway attaches an HTTPRoute to a Gateway someone else runs.
+type UIGateway struct {
+	Name        string `json:"name" doc:"the Gateway"`
+	Namespace   string `json:"namespace,omitempty" doc:"the Gateway's namespace; default the release's"`
+	SectionName string `json:"sectionName,omitempty" doc:"the Gateway listener to attach to; default all that allow the route"`
 }
 
 // User is one login. The username and role are in the spec; the password only in its Secret.
