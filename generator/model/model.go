@@ -102,6 +102,17 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 		v.Workloads = append(v.Workloads, rel.redis())
 	}
 	v.ServiceAccounts, v.Roles = rel.rbac(v.ServiceAccounts)
+	closed := []string{"migrate"}
+	if v.UsersJob != nil {
+		closed = append(closed, "users")
+	}
+	if v.LogRetention != nil {
+		closed = append(closed, "log-retention")
+	}
+	if len(v.TaskPods) > 0 {
+		closed = append(closed, "task")
+	}
+	v.NetworkPolicies = rel.networkPolicies(v.Workloads, closed)
 	return v
 }
 

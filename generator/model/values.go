@@ -34,7 +34,9 @@ type Values struct {
 	PodTemplatesConfigMap string           `json:"podTemplatesConfigMap,omitempty"`
 	Storage               []Storage        `json:"storage,omitempty"`
 	ServiceAccounts       []ServiceAccount `json:"serviceAccounts"`
-	Roles                 []Role           `json:"roles,omitempty"`
+	// NetworkPolicies, one per component, when networkPolicy.enabled.
+	NetworkPolicies []NetworkPolicy `json:"networkPolicies,omitempty"`
+	Roles           []Role          `json:"roles,omitempty"`
 }
 
 // Logins is what NOTES.txt says about logging in.

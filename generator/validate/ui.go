@@ -1,8 +1,11 @@
 package validate
 
 import (
+	"fmt"
 	"net"
 	"net/url"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
 )
@@ -48,6 +51,28 @@ func (c *checker) ui(u *v1alpha1.UI) {
 		}
 		if g.SectionName != "" && !dnsSubdomain.MatchString(g.SectionName) {
 			c.errorf("ui.gateway.sectionName", "%q is not a listener name", g.SectionName)
+		}
+	}
+}
+
+func (c *checker) networkPolicy(n *v1alpha1.NetworkPolicy) {
+	if len(n.UIFrom) > 0 && !n.Enabled {
+		c.errorf("networkPolicy.uiFrom", "only used with networkPolicy.enabled: true")
+	}
+	for i, p := range n.UIFrom {
+		path := fmt.Sprintf("networkPolicy.uiFrom[%d]", i)
+		if p.PodSelector == nil && p.NamespaceSelector == nil && p.IPBlock == nil {
+			c.errorf(path, "give podSelector, namespaceSelector or ipBlock")
+		}
+		if b := p.IPBlock; b != nil {
+			if _, _, err := net.ParseCIDR(b.CIDR); err != nil {
+				c.errorf(path+".ipBlock.cidr", "%q is not a CIDR like 10.0.0.0/8", b.CIDR)
+			}
+		}
+		for _, s := range []*metav1.LabelSelector{p.PodSelector, p.NamespaceSelector} {
+			if _, err := metav1.LabelSelectorAsSelector(s); s != nil && err != nil {
+				c.errorf(path, "not a label selector: %v", err)
+			}
 		}
 	}
 }

@@ -97,6 +97,7 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.components(r, major)
 	c.auth(&r.Auth, major)
 	c.ui(&r.UI)
+	c.networkPolicy(&r.NetworkPolicy)
 	c.taskGroups(r, executors)
 	c.airflowConfig(r.Airflow.Config, r.Airflow.Version)
 	c.problems.Sort()

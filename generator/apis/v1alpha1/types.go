@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // APIVersion and Kind identify an airkube spec document.
@@ -24,6 +25,7 @@ type AirflowRelease struct {
 	Secrets       Secrets       `json:"secrets,omitempty"`
 	Auth          Auth          `json:"auth,omitempty" doc:"who can log in to the UI and the REST API"`
 	UI            UI            `json:"ui,omitempty" doc:"how users reach the UI: its URL and an Ingress or a Gateway API route"`
+	NetworkPolicy NetworkPolicy `json:"networkPolicy,omitempty" doc:"NetworkPolicies: each component accepts traffic only from what needs it"`
 	Components    Components    `json:"components,omitempty"`
 	TaskGroups    []TaskGroup   `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
 }
@@ -191,6 +193,14 @@ type UIGateway struct {
 	Name        string `json:"name" doc:"the Gateway"`
 	Namespace   string `json:"namespace,omitempty" doc:"the Gateway's namespace; default the release's"`
 	SectionName string `json:"sectionName,omitempty" doc:"the Gateway listener to attach to; default all that allow the route"`
+}
+
+// NetworkPolicy turns on the release's NetworkPolicies. Each component's ports accept the release's
+// own pods only (the execution API, Redis, task log servers); the UI port also accepts UIFrom.
+// Outgoing traffic is not restricted: the database, the NAS and the Kubernetes API are outside.
+type NetworkPolicy struct {
+	Enabled bool                             `json:"enabled,omitempty"`
+	UIFrom  []networkingv1.NetworkPolicyPeer `json:"uiFrom,omitempty" doc:"who else may reach the UI port, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]; default with ui.ingress or ui.gateway: every namespace, else nobody"`
 }
 
 // User is one login. The username and role are in the spec; the password only in its Secret.
