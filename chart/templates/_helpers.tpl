@@ -133,7 +133,7 @@ metadata:
   labels:{{ include "airkube.selector" (dict "root" .root "component" "task" "group" $t.group) | nindent 4 }}
 spec:
   restartPolicy: Never
-  serviceAccountName: {{ $a.serviceAccount }}
+  serviceAccountName: {{ $t.serviceAccount | default $a.serviceAccount }}
   automountServiceAccountToken: false
   securityContext:{{ toYaml $a.podSecurityContext | nindent 4 }}
   {{- with $a.imagePullSecrets }}
@@ -145,7 +145,7 @@ spec:
   {{- end }}
   containers:
   {{- include "airkube.container" (dict "root" .root "w" $t "name" "base") | nindent 2 }}
-  volumes:{{ toYaml $a.volumes | nindent 4 }}
+  volumes:{{ toYaml (concat $a.volumes ($t.volumes | default list)) | nindent 4 }}
   {{- with $t.nodeSelector }}
   nodeSelector:{{ toYaml . | nindent 4 }}
   {{- end }}

@@ -72,12 +72,14 @@ func (r *release) airflowCfg() string {
 	}
 	if r.executors[validate.Kubernetes] {
 		set("kubernetes_executor", "namespace", r.Metadata.Namespace)
-		set("kubernetes_executor", "in_cluster", "True")
+		// The executor reads config_file only when in_cluster is False (see kubeapi.go).
+		set("kubernetes_executor", "in_cluster", "False")
+		set("kubernetes_executor", "config_file", KubeConfigFile)
 		if groups := r.kubernetesGroups(); len(groups) > 0 {
 			set("kubernetes_executor", "pod_template_file", PodTemplatesDir+"/"+groups[0].Name+".yaml")
 		}
 		if r.KubernetesAPI.CABundle != nil {
-			set("kubernetes_executor", "ssl_ca_cert", KubeCADir+"/ca.crt")
+			set("kubernetes_executor", "ssl_ca_cert", KubeCAFile)
 		}
 		if v := r.KubernetesAPI.VerifySSL; v != nil && !*v {
 			set("kubernetes_executor", "verify_ssl", "False")

@@ -23,7 +23,6 @@ const (
 	DBURIScript     = ConfigDir + "/db_uri.py"
 	PythonDir       = "/opt/airkube/python"
 	PodTemplatesDir = "/opt/airkube/pod-templates"
-	KubeCADir       = "/opt/airkube/kube-ca"
 	APIPort         = 8080
 	SchedulerHealth = 8974
 	WorkerLogPort   = 8793
@@ -75,6 +74,9 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 			rel.name("python"): {"airkube.py": rel.dagHelper(), "airkube_users.py": usersScript},
 		},
 		ServiceAccounts: []ServiceAccount{{Name: rel.name("airflow")}},
+	}
+	if name, data := rel.kubeConfigMap(); name != "" {
+		v.ConfigMaps[name] = data
 	}
 	v.Airflow = rel.airflowPods()
 	v.Secrets = rel.secrets()
@@ -382,25 +384,21 @@ func (r *release) components() []Workload {
 		sched.TerminationGracePeriodSeconds = ptr(int64(600))
 	}
 	if r.executors[validate.Kubernetes] {
-		sched.ServiceAccount, sched.AutomountToken = r.name("scheduler"), true
 		if len(r.kubernetesGroups()) > 0 {
 			sched.Volumes = append(sched.Volumes, corev1.Volume{Name: "pod-templates", VolumeSource: corev1.VolumeSource{
 				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: r.name("pod-templates")}}}})
 			sched.VolumeMounts = append(sched.VolumeMounts, corev1.VolumeMount{Name: "pod-templates", MountPath: PodTemplatesDir, ReadOnly: true})
 		}
-		if ca := r.KubernetesAPI.CABundle; ca != nil {
-			src := corev1.VolumeSource{}
-			items := []corev1.KeyToPath{{Key: ca.Key, Path: "ca.crt"}}
-			if ca.ConfigMap != "" {
-				src.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ca.ConfigMap}, Items: items}
-			} else {
-				src.Secret = &corev1.SecretVolumeSource{SecretName: ca.Secret, Items: items}
-			}
-			sched.Volumes = append(sched.Volumes, corev1.Volume{Name: "kube-ca", VolumeSource: src})
-			sched.VolumeMounts = append(sched.VolumeMounts, corev1.VolumeMount{Name: "kube-ca", MountPath: KubeCADir, ReadOnly: true})
-		}
 	}
-	out = append(out, r.tune(sched, c.Scheduler))
+	sched = r.tune(sched, c.Scheduler)
+	switch {
+	case r.executors[validate.Kubernetes]:
+		// The executor's own account; its rights cover pod operators of LocalExecutor tasks too.
+		r.withKubeAPI(&sched, r.name("scheduler"))
+	case r.KubernetesAPI.PodOperators && r.executors[validate.Local]:
+		r.withKubeAPI(&sched, r.podOperatorAccount()) // LocalExecutor tasks run in the scheduler
+	}
+	out = append(out, sched)
 
 	if r.major == 3 || (c.DAGProcessor != nil && c.DAGProcessor.Enabled != nil && *c.DAGProcessor.Enabled) {
 		out = append(out, r.tune(Workload{Name: r.name("dag-processor"), Component: "dag-processor", Args: []string{"airflow", "dag-processor"},
@@ -409,11 +407,15 @@ func (r *release) components() []Workload {
 		}, c.DAGProcessor))
 	}
 	if c.Triggerer == nil || c.Triggerer.Enabled == nil || *c.Triggerer.Enabled {
-		out = append(out, r.tune(Workload{Name: r.name("triggerer"), Component: "triggerer", Args: []string{"airflow", "triggerer"},
+		trig := r.tune(Workload{Name: r.name("triggerer"), Component: "triggerer", Args: []string{"airflow", "triggerer"},
 			Resources: resources("100m", "512Mi", "1Gi"), Replicas: ptr(int32(1)),
 			Ports:         []corev1.ContainerPort{{Name: "triggerer-logs", ContainerPort: TriggererLog}},
 			LivenessProbe: execProbe(60, 5, "airflow", "jobs", "check", "--job-type", "TriggererJob", "--local"),
-		}, c.Triggerer))
+		}, c.Triggerer)
+		if r.KubernetesAPI.PodOperators {
+			r.withKubeAPI(&trig, r.podOperatorAccount()) // deferrable pod operators wait here
+		}
+		out = append(out, trig)
 	}
 	return out
 }
@@ -470,6 +472,12 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 			if g.Resources != nil {
 				tp.Resources = *g.Resources
 			}
+			if r.KubernetesAPI.PodOperators {
+				tp.ServiceAccount = r.podOperatorAccount()
+				tp.Volumes = []corev1.Volume{r.kubeVolume()}
+				tp.VolumeMounts = []corev1.VolumeMount{{Name: "kube-api", MountPath: KubeDir, ReadOnly: true}}
+				tp.Env = append(append([]corev1.EnvVar{}, g.Env...), r.kubeEnv()...)
+			}
 			pods = append(pods, tp)
 		}
 	}
@@ -494,6 +502,9 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	}
 	if g.Resources != nil {
 		w.Resources = *g.Resources
+	}
+	if r.KubernetesAPI.PodOperators {
+		r.withKubeAPI(&w, r.podOperatorAccount())
 	}
 	if a := g.Autoscaling; a != nil {
 		w.Replicas, w.MinReplicas, w.MaxReplicas, w.PDB = nil, *a.MinReplicas, a.MaxReplicas, true
@@ -562,18 +573,23 @@ func (r *release) redis() Workload {
 // rbac gives the scheduler (KubernetesExecutor) rights over pods in its own namespace and
 // the api-server read access to task pods' logs; nothing else talks to the API.
 func (r *release) rbac(accounts []ServiceAccount) ([]ServiceAccount, []Role) {
+	var roles []Role
+	if r.KubernetesAPI.PodOperators {
+		accounts = append(accounts, ServiceAccount{Name: r.podOperatorAccount()})
+		roles = append(roles, Role{Name: r.podOperatorAccount(), ServiceAccount: r.podOperatorAccount(), Rules: podRules()})
+	}
 	if !r.executors[validate.Kubernetes] {
-		return accounts, nil
+		return accounts, roles
 	}
 	accounts = append(accounts, ServiceAccount{Name: r.name("scheduler")})
-	return accounts, []Role{{
+	return accounts, append(roles, Role{
 		Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"),
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
 			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
-			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"list", "watch"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
 		},
-	}}
+	})
 }
 
 // executionAPIURL is where 3.x workers and task pods reach the api-server's task API,

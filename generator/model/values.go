@@ -185,14 +185,18 @@ type KEDA struct {
 
 // TaskPod is one KubernetesExecutor task group's pod template file.
 type TaskPod struct {
-	Group        string                      `json:"group"`
-	File         string                      `json:"file"`
-	Image        string                      `json:"image"`
-	Env          []corev1.EnvVar             `json:"env,omitempty"`
-	Resources    corev1.ResourceRequirements `json:"resources"`
-	NodeSelector map[string]string           `json:"nodeSelector,omitempty"`
-	Tolerations  []corev1.Toleration         `json:"tolerations,omitempty"`
-	Affinity     *corev1.Affinity            `json:"affinity,omitempty"`
+	Group string `json:"group"`
+	// ServiceAccount, Volumes and VolumeMounts add to the Airflow pods' (pod operators' API access).
+	ServiceAccount string                      `json:"serviceAccount,omitempty"`
+	Volumes        []corev1.Volume             `json:"volumes,omitempty"`
+	VolumeMounts   []corev1.VolumeMount        `json:"volumeMounts,omitempty"`
+	File           string                      `json:"file"`
+	Image          string                      `json:"image"`
+	Env            []corev1.EnvVar             `json:"env,omitempty"`
+	Resources      corev1.ResourceRequirements `json:"resources"`
+	NodeSelector   map[string]string           `json:"nodeSelector,omitempty"`
+	Tolerations    []corev1.Toleration         `json:"tolerations,omitempty"`
+	Affinity       *corev1.Affinity            `json:"affinity,omitempty"`
 }
 
 // Storage is a PersistentVolume pre-bound to its claim; both outlive the release.

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -340,9 +341,14 @@ func (c *checker) kubernetesAPI(k *v1alpha1.KubernetesAPI, executors map[string]
 		}
 	}
 	insecure := k.VerifySSL != nil && !*k.VerifySSL
+	if k.Server != "" {
+		if u, err := url.Parse(k.Server); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			c.errorf("kubernetesAPI.server", "%q is not an API server URL like https://api.example.com:6443", k.Server)
+		}
+	}
 	switch {
-	case (k.CABundle != nil || k.VerifySSL != nil) && !executors[Kubernetes]:
-		c.errorf("kubernetesAPI", "only used by KubernetesExecutor, which this release does not run; remove it")
+	case (k.CABundle != nil || k.VerifySSL != nil || k.Server != "") && !executors[Kubernetes] && !k.PodOperators:
+		c.errorf("kubernetesAPI", "only used by the KubernetesExecutor or by pod operators (podOperators: true), neither of which this release runs; remove it or set podOperators: true")
 	case insecure && !k.AllowInsecureTLS:
 		c.errorf("kubernetesAPI.verifySSL", "false turns off TLS checks of the Kubernetes API; give caBundle with the API's CA instead, or set allowInsecureTLS: true to accept the risk")
 	case insecure:

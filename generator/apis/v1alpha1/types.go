@@ -143,9 +143,14 @@ type RemoteLog struct {
 	ConnID        string `json:"connId,omitempty" doc:"the Airflow connection with the storage credentials"`
 }
 
-// KubernetesAPI says how the Kubernetes executor trusts the API server.
+// KubernetesAPI says how every client of the release (the KubernetesExecutor, pod operators, DAG code)
+// reaches and trusts the API server: airkube writes one kubeconfig for all of them.
 type KubernetesAPI struct {
-	CABundle         *CABundle `json:"caBundle,omitempty" doc:"CA certificates the executor trusts for the API server"`
+	Server string `json:"server,omitempty" doc:"the API server's URL; default https://kubernetes.default.svc"`
+	// PodOperators gives the pods that run tasks (workers, task pods, the triggerer, a LocalExecutor
+	// scheduler) a token, the kubeconfig and the rights to run pods in the namespace.
+	PodOperators     bool      `json:"podOperators,omitempty" doc:"tasks run KubernetesPodOperator or other Kubernetes clients: their pods get the kubeconfig, a token and the rights to run pods in the release's namespace only"`
+	CABundle         *CABundle `json:"caBundle,omitempty" doc:"CA certificates every client trusts for the API server; default the cluster's own (kube-root-ca.crt)"`
 	VerifySSL        *bool     `json:"verifySSL,omitempty" doc:"false turns TLS checks off; needs allowInsecureTLS: true"`
 	AllowInsecureTLS bool      `json:"allowInsecureTLS,omitempty" doc:"explicit opt-in for verifySSL: false"`
 }
