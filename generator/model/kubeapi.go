@@ -7,6 +7,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
 	"github.com/airkube/airkube/generator/validate"
 )
 
@@ -42,7 +43,60 @@ const (
 // kubeAPI says whether the release's pods call the Kubernetes API: the KubernetesExecutor, or tasks
 // that run pod operators.
 func (r *release) kubeAPI() bool {
-	return r.executors[validate.Kubernetes] || r.KubernetesAPI.PodOperators
+	return r.executors[validate.Kubernetes] || r.anyPodOperators()
+}
+
+// groupPodOperators says whether a group's tasks run pod operators: its own flag, else the release's.
+func (r *release) groupPodOperators(g v1alpha1.TaskGroup) bool {
+	if g.PodOperators != nil {
+		return *g.PodOperators
+	}
+	return r.KubernetesAPI.PodOperators
+}
+
+// anyPodOperators: some group runs pod operators, so the triggerer (deferrable ones) needs the API.
+func (r *release) anyPodOperators() bool {
+	for _, g := range r.TaskGroups {
+		if r.groupPodOperators(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// localPodOperators: the LocalExecutor group, whose tasks run in the scheduler, runs pod operators.
+func (r *release) localPodOperators() bool {
+	for _, g := range r.TaskGroups {
+		if g.Executor == validate.Local && r.groupPodOperators(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// groupAccount is the ServiceAccount a group's workers or task pods run as: the group's own when it
+// has annotations (its cloud identity), else the pod operators' when it runs them, else the release's.
+func (r *release) groupAccount(g v1alpha1.TaskGroup) string {
+	switch {
+	case g.ServiceAccount != nil:
+		return r.name("group-" + g.Name)
+	case r.groupPodOperators(g):
+		return r.podOperatorAccount()
+	}
+	return r.name("airflow")
+}
+
+// accountAnnotations is a pod annotation with a hash of a group's ServiceAccount annotations: identity
+// webhooks act when a pod is created, so a changed identity must restart the group's pods (only).
+func accountAnnotations(g v1alpha1.TaskGroup) map[string]string {
+	if g.ServiceAccount == nil || len(g.ServiceAccount.Annotations) == 0 {
+		return nil
+	}
+	var kv []string
+	for _, k := range sortedKeys(g.ServiceAccount.Annotations) {
+		kv = append(kv, k+"="+g.ServiceAccount.Annotations[k])
+	}
+	return map[string]string{"airkube.dev/service-account": hash8(kv...)}
 }
 
 // kubeconfig is the one kubeconfig every client uses: the server, the CA bundle (or, only with the

@@ -395,7 +395,7 @@ func (r *release) components() []Workload {
 	case r.executors[validate.Kubernetes]:
 		// The executor's own account; its rights cover pod operators of LocalExecutor tasks too.
 		r.withKubeAPI(&sched, r.name("scheduler"))
-	case r.KubernetesAPI.PodOperators && r.executors[validate.Local]:
+	case r.localPodOperators():
 		r.withKubeAPI(&sched, r.podOperatorAccount()) // LocalExecutor tasks run in the scheduler
 	}
 	out = append(out, sched)
@@ -412,7 +412,7 @@ func (r *release) components() []Workload {
 			Ports:         []corev1.ContainerPort{{Name: "triggerer-logs", ContainerPort: TriggererLog}},
 			LivenessProbe: execProbe(60, 5, "airflow", "jobs", "check", "--job-type", "TriggererJob", "--local"),
 		}, c.Triggerer)
-		if r.KubernetesAPI.PodOperators {
+		if r.anyPodOperators() {
 			r.withKubeAPI(&trig, r.podOperatorAccount()) // deferrable pod operators wait here
 		}
 		out = append(out, trig)
@@ -472,8 +472,10 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 			if g.Resources != nil {
 				tp.Resources = *g.Resources
 			}
-			if r.KubernetesAPI.PodOperators {
-				tp.ServiceAccount = r.podOperatorAccount()
+			if account := r.groupAccount(g); account != r.name("airflow") {
+				tp.ServiceAccount = account
+			}
+			if r.groupPodOperators(g) {
 				tp.Volumes = []corev1.Volume{r.kubeVolume()}
 				tp.VolumeMounts = []corev1.VolumeMount{{Name: "kube-api", MountPath: KubeDir, ReadOnly: true}}
 				tp.Env = append(append([]corev1.EnvVar{}, g.Env...), r.kubeEnv()...)
@@ -503,8 +505,9 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	if g.Resources != nil {
 		w.Resources = *g.Resources
 	}
-	if r.KubernetesAPI.PodOperators {
-		r.withKubeAPI(&w, r.podOperatorAccount())
+	w.ServiceAccount, w.PodAnnotations = r.groupAccount(g), accountAnnotations(g)
+	if r.groupPodOperators(g) {
+		r.withKubeAPI(&w, w.ServiceAccount)
 	}
 	if a := g.Autoscaling; a != nil {
 		w.Replicas, w.MinReplicas, w.MaxReplicas, w.PDB = nil, *a.MinReplicas, a.MaxReplicas, true
@@ -570,26 +573,41 @@ func (r *release) redis() Workload {
 	return w
 }
 
-// rbac gives the scheduler (KubernetesExecutor) rights over pods in its own namespace and
-// the api-server read access to task pods' logs; nothing else talks to the API.
+// rbac gives the scheduler (KubernetesExecutor) rights over pods in its own namespace, the pods that
+// run pod operators the same, and each group with its own identity its ServiceAccount (with rights
+// only when its tasks run pod operators). Nothing else talks to the API.
 func (r *release) rbac(accounts []ServiceAccount) ([]ServiceAccount, []Role) {
 	var roles []Role
-	if r.KubernetesAPI.PodOperators {
+	if r.anyPodOperators() {
 		accounts = append(accounts, ServiceAccount{Name: r.podOperatorAccount()})
 		roles = append(roles, Role{Name: r.podOperatorAccount(), ServiceAccount: r.podOperatorAccount(), Rules: podRules()})
 	}
-	if !r.executors[validate.Kubernetes] {
-		return accounts, roles
+	if r.executors[validate.Kubernetes] {
+		accounts = append(accounts, ServiceAccount{Name: r.name("scheduler")})
+		roles = append(roles, Role{
+			Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"),
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
+				{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
+				{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
+			},
+		})
 	}
-	accounts = append(accounts, ServiceAccount{Name: r.name("scheduler")})
-	return accounts, append(roles, Role{
-		Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"),
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
-			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
-			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
-		},
-	})
+	// The release's own accounts carry serviceAccount.annotations.
+	for i := range accounts {
+		accounts[i].Annotations = r.ServiceAccount.Annotations
+	}
+	for _, g := range r.TaskGroups {
+		if g.ServiceAccount == nil {
+			continue
+		}
+		name := r.groupAccount(g)
+		accounts = append(accounts, ServiceAccount{Name: name, Annotations: g.ServiceAccount.Annotations})
+		if r.groupPodOperators(g) {
+			roles = append(roles, Role{Name: name, ServiceAccount: name, Rules: podRules()})
+		}
+	}
+	return accounts, roles
 }
 
 // executionAPIURL is where 3.x workers and task pods reach the api-server's task API,

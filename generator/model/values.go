@@ -159,6 +159,8 @@ type Workload struct {
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 	// Checksums names the ConfigMaps this workload reads; their data's hash rolls it.
 	Checksums []string `json:"checksums,omitempty"`
+	// PodAnnotations go on the pod template beside the checksums.
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
 	// SecretVersions names user Secrets the workload reads at start; a change to one (its
 	// resourceVersion, read by helm at upgrade) rolls it.
 	SecretVersions []string                   `json:"secretVersions,omitempty"`
@@ -211,7 +213,8 @@ type Storage struct {
 
 // ServiceAccount is one identity of the release's pods.
 type ServiceAccount struct {
-	Name string `json:"name"`
+	Name        string            `json:"name"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Role is a namespaced Role bound to one service account.

@@ -26,8 +26,10 @@ type AirflowRelease struct {
 	Auth          Auth          `json:"auth,omitempty" doc:"who can log in to the UI and the REST API"`
 	UI            UI            `json:"ui,omitempty" doc:"how users reach the UI: its URL and an Ingress or a Gateway API route"`
 	NetworkPolicy NetworkPolicy `json:"networkPolicy,omitempty" doc:"NetworkPolicies: each component accepts traffic only from what needs it"`
-	Components    Components    `json:"components,omitempty"`
-	TaskGroups    []TaskGroup   `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
+	// ServiceAccount annotates the release's own ServiceAccounts (a cloud identity for all of it).
+	ServiceAccount ServiceAccount `json:"serviceAccount,omitempty" doc:"annotations of the release's ServiceAccounts, e.g. a cloud identity (IRSA, GKE Workload Identity, Alibaba RRSA)"`
+	Components     Components     `json:"components,omitempty"`
+	TaskGroups     []TaskGroup    `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
 }
 
 // Metadata names the release. The chart refuses to install in another namespace.
@@ -254,8 +256,15 @@ type TaskGroup struct {
 	Affinity                      *corev1.Affinity             `json:"affinity,omitempty"`
 	Env                           []corev1.EnvVar              `json:"env,omitempty"`
 	TerminationGracePeriodSeconds *int64                       `json:"terminationGracePeriodSeconds,omitempty" doc:"Celery workers finish running tasks within this; default 600"`
+	ServiceAccount                *ServiceAccount              `json:"serviceAccount,omitempty" doc:"a ServiceAccount of the group's own, with these annotations (its cloud identity), for its workers or task pods"`
+	PodOperators                  *bool                        `json:"podOperators,omitempty" doc:"the group's tasks run pod operators (API token, kubeconfig, rights to run pods); default kubernetesAPI.podOperators"`
 	// Patch is an overlay's instruction for this item; "delete" removes it.
 	Patch string `json:"$patch,omitempty" doc:"overlays only: delete removes the group"`
+}
+
+// ServiceAccount is a ServiceAccount's annotations: what cloud identity webhooks read.
+type ServiceAccount struct {
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Autoscaling scales a Celery group's workers with load.
