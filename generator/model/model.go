@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
@@ -28,6 +29,7 @@ const (
 	WorkerLogPort   = 8793
 	TriggererLog    = 8794
 	RedisPort       = 6379
+	GitSyncHTTPPort = 2020
 )
 
 // Secret keys of the generated (or the user's) Airflow secret.
@@ -270,6 +272,11 @@ func (r *release) gitSync(name string, once bool) corev1.Container {
 	}
 	if once {
 		c.Args = append(c.Args, "--one-time")
+	} else {
+		// git-sync's "/" answers 5xx until the first sync, then 200 while the process is healthy.
+		c.Args = append(c.Args, fmt.Sprintf("--http-bind=:%d", GitSyncHTTPPort))
+		c.Ports = []corev1.ContainerPort{{Name: "git-sync", ContainerPort: GitSyncHTTPPort}}
+		c.LivenessProbe = httpProbe("/", GitSyncHTTPPort, 30, 5)
 	}
 	if g.CredentialsSecret != "" {
 		c.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: g.CredentialsSecret}}}}
@@ -441,7 +448,24 @@ func (r *release) tune(w Workload, c *v1alpha1.Component) Workload {
 		w.NodeSelector, w.Tolerations, w.Affinity = c.NodeSelector, c.Tolerations, c.Affinity
 	}
 	w.PDB = *w.Replicas > 1
+	if w.PDB && w.Affinity == nil {
+		w.Affinity = r.spread(w.Component, "")
+	}
 	return w
+}
+
+// spread is the default affinity of a workload with more than one pod: prefer nodes that run no other
+// pod of it, so one node's loss or drain takes at most part of it (the spec's affinity replaces it).
+func (r *release) spread(component, group string) *corev1.Affinity {
+	labels := map[string]string{"app.kubernetes.io/name": "airflow", "app.kubernetes.io/instance": r.Metadata.Name,
+		"app.kubernetes.io/component": component}
+	if group != "" {
+		labels["airkube.dev/task-group"] = group
+	}
+	return &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{Weight: 100,
+			PodAffinityTerm: corev1.PodAffinityTerm{TopologyKey: "kubernetes.io/hostname",
+				LabelSelector: &metav1.LabelSelector{MatchLabels: labels}}}}}}
 }
 
 // kubernetesGroups are the task groups run by the KubernetesExecutor, default first.
@@ -521,6 +545,9 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 		}
 	} else {
 		w.PDB = *w.Replicas > 1
+	}
+	if w.PDB && w.Affinity == nil {
+		w.Affinity = r.spread("worker", g.Name)
 	}
 	return w
 }
