@@ -207,7 +207,10 @@ func TestInvariantNoLiteralPassword(t *testing.T) {
 			for _, c := range append(p.spec.InitContainers, p.spec.Containers...) {
 				for _, e := range c.Env {
 					sensitive := strings.Contains(e.Name, "PASSWORD") || strings.Contains(e.Name, "SQL_ALCHEMY_CONN") ||
-						strings.Contains(e.Name, "BROKER_URL") || strings.Contains(e.Name, "SECRET") || strings.Contains(e.Name, "FERNET") || strings.HasSuffix(e.Name, "_URI")
+						strings.Contains(e.Name, "BROKER_URL") || strings.Contains(e.Name, "SECRET") || strings.Contains(e.Name, "FERNET") || strings.HasSuffix(e.Name, "_URI") ||
+						strings.HasPrefix(e.Name, "AIRFLOW_VAR_") || strings.HasPrefix(e.Name, "AIRFLOW__SECRETS__") ||
+						// Connections hold credentials; airkube's own kubernetes_default holds only the kubeconfig's path.
+						(strings.HasPrefix(e.Name, "AIRFLOW_CONN_") && e.Name != "AIRFLOW_CONN_KUBERNETES_DEFAULT")
 					// A passwords *file*'s path is no password (SimpleAuthManager's, built from Secrets).
 					path := strings.HasSuffix(e.Name, "_PASSWORDS_FILE") && strings.HasPrefix(e.Value, "/opt/airkube/")
 					if sensitive && !path && (e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {

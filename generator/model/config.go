@@ -40,6 +40,9 @@ func (r *release) airflowCfg() string {
 	set("database", "sql_alchemy_conn_cmd", r.dbCommand("sqlalchemy"))
 	set("logging", "base_log_folder", r.Storage.Logs.MountPath)
 	set("scheduler", "enable_health_check", "True")
+	if b := r.Airflow.SecretsBackend; b != nil {
+		set("secrets", "backend", b.Class)
+	}
 	if rl := r.Storage.Logs.Remote; rl != nil {
 		set("logging", "remote_logging", "True")
 		set("logging", "remote_base_log_folder", rl.BaseLogFolder)

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -87,7 +86,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	}
 	v.Airflow = rel.airflowPods()
 	v.Secrets = rel.secrets()
-	v.Storage = rel.storage()
+	v.Storage = append(rel.storage(), rel.dataStorage()...)
 	v.Migration = rel.migration(v.Airflow.Volumes[0])
 	v.LogRetention = rel.logRetention(v.Airflow)
 	v.Logins = rel.logins()
@@ -101,6 +100,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	}
 	workers, taskPods := rel.groups()
 	v.Workloads = append(v.Workloads, workers...)
+	rel.withTaskEnv(v.Workloads)
 	v.TaskPods = taskPods
 	if len(taskPods) > 0 {
 		// Drawn by the chart with the same helpers as the workers, so a task pod gets
@@ -185,6 +185,9 @@ func (r *release) env() []corev1.EnvVar {
 		env = append(env, secretEnv("AIRFLOW__CELERY__BROKER_URL", b.URLSecret.Name, b.URLSecret.Key))
 	} else if b != nil {
 		env = append(env, secretEnv("AIRFLOW__CELERY__BROKER_URL", r.name("redis"), "url"))
+	}
+	if b := r.Airflow.SecretsBackend; b != nil && b.KwargsSecret != nil {
+		env = append(env, secretEnv("AIRFLOW__SECRETS__BACKEND_KWARGS", b.KwargsSecret.Name, b.KwargsSecret.Key))
 	}
 	return append(env, r.Airflow.Env...)
 }
@@ -284,26 +287,12 @@ func (r *release) gitSync(name string, once bool) corev1.Container {
 	return c
 }
 
-// storageHash names a volume after its source: a changed NAS export gets a new
-// PersistentVolume and claim (both immutable where it matters) instead of a failed upgrade.
+// storageHash is the source hash of the DAG or log volume.
 func (r *release) storageHash(which string) string {
-	var nfs *v1alpha1.NFS
-	var csi *v1alpha1.CSI
-	size := r.Storage.DAGs.Size
 	if which == "dags" {
-		nfs, csi = r.Storage.DAGs.NFS, r.Storage.DAGs.CSI
-	} else {
-		nfs, csi, size = r.Storage.Logs.NFS, r.Storage.Logs.CSI, r.Storage.Logs.Size
+		return sourceHash(r.Storage.DAGs.NFS, r.Storage.DAGs.CSI, r.Storage.DAGs.Size)
 	}
-	if nfs != nil {
-		return hash8("nfs", nfs.Server, nfs.Path, strings.Join(nfs.MountOptions, ","), size)
-	}
-	keys := make([]string, 0, len(csi.VolumeAttributes))
-	for k, v := range csi.VolumeAttributes {
-		keys = append(keys, k+"="+v)
-	}
-	sort.Strings(keys)
-	return hash8("csi", csi.Driver, csi.VolumeHandle, strings.Join(keys, ","), strings.Join(csi.MountOptions, ","), size)
+	return sourceHash(r.Storage.Logs.NFS, r.Storage.Logs.CSI, r.Storage.Logs.Size)
 }
 
 func (r *release) storage() []Storage {
@@ -401,6 +390,13 @@ func (r *release) components() []Workload {
 			sched.Volumes = append(sched.Volumes, corev1.Volume{Name: "pod-templates", VolumeSource: corev1.VolumeSource{
 				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: r.name("pod-templates")}}}})
 			sched.VolumeMounts = append(sched.VolumeMounts, corev1.VolumeMount{Name: "pod-templates", MountPath: PodTemplatesDir, ReadOnly: true})
+		}
+	}
+	for _, g := range r.TaskGroups {
+		// LocalExecutor and custom executor groups run their tasks inside the scheduler.
+		if e, _ := r.GroupExecutor(g); g.Executor == validate.Local || e.Custom() {
+			vols, mounts := r.groupVolumes(g)
+			sched.Volumes, sched.VolumeMounts = append(sched.Volumes, vols...), append(sched.VolumeMounts, mounts...)
 		}
 	}
 	sched = r.tune(sched, c.Scheduler)
@@ -502,11 +498,13 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 			if account := r.groupAccount(g); account != r.name("airflow") {
 				tp.ServiceAccount = account
 			}
+			tp.Volumes, tp.VolumeMounts = r.groupVolumes(g)
 			if r.groupPodOperators(g) {
-				tp.Volumes = []corev1.Volume{r.kubeVolume()}
-				tp.VolumeMounts = []corev1.VolumeMount{{Name: "kube-api", MountPath: KubeDir, ReadOnly: true}}
+				tp.Volumes = append(tp.Volumes, r.kubeVolume())
+				tp.VolumeMounts = append(tp.VolumeMounts, corev1.VolumeMount{Name: "kube-api", MountPath: KubeDir, ReadOnly: true})
 				tp.Env = append(append([]corev1.EnvVar{}, g.Env...), r.kubeEnv()...)
 			}
+			tp.Env = append(append([]corev1.EnvVar{}, tp.Env...), r.taskEnv()...) // tp.Env may be the spec's slice
 			pods = append(pods, tp)
 		}
 	}
@@ -533,6 +531,7 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 		w.Resources = *g.Resources
 	}
 	w.ServiceAccount, w.PodAnnotations = r.groupAccount(g), accountAnnotations(g)
+	w.Volumes, w.VolumeMounts = r.groupVolumes(g)
 	if r.groupPodOperators(g) {
 		r.withKubeAPI(&w, w.ServiceAccount)
 	}

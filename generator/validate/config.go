@@ -40,6 +40,8 @@ var Managed = map[string]string{
 	"core.simple_auth_manager_all_admins":                "auth.insecureEveryoneIsAdmin",
 	"webserver.config_file":                              "auth.webserverConfig",
 	"api.base_url":                                       "ui.baseURL",
+	"secrets.backend":                                    "airflow.secretsBackend.class",
+	"secrets.backend_kwargs":                             "airflow.secretsBackend.kwargsSecret",
 	"webserver.base_url":                                 "ui.baseURL",
 }
 

@@ -98,9 +98,11 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.kubernetesAPI(r, executors)
 	c.components(r, major)
 	c.auth(&r.Auth, major)
+	c.connections(&r.Airflow)
 	c.ui(&r.UI)
 	c.networkPolicy(&r.NetworkPolicy)
 	c.taskGroups(r, executors)
+	c.dataVolumes(r) // after taskGroups, which names the groups for messages
 	c.airflowConfig(r.Airflow.Config, r.Airflow.Version)
 	c.problems.Sort()
 	return c.problems

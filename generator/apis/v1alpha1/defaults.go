@@ -78,6 +78,11 @@ func SetDefaults(r *AirflowRelease) {
 	if s.Logs.Size == "" {
 		s.Logs.Size = DefaultVolumeSize
 	}
+	for i := range s.Volumes {
+		if s.Volumes[i].Size == "" {
+			s.Volumes[i].Size = DefaultVolumeSize
+		}
+	}
 	if ca := r.KubernetesAPI.CABundle; ca != nil && ca.Key == "" {
 		ca.Key = DefaultCAKey
 	}

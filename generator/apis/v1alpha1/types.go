@@ -51,6 +51,28 @@ type Airflow struct {
 	Config           map[string]map[string]string `json:"config,omitempty" doc:"extra airflow.cfg settings: section -> key -> value, checked against the version's keys"`
 	Env              []corev1.EnvVar              `json:"env,omitempty" doc:"extra environment of every Airflow container and task pod"`
 	Labels           map[string]string            `json:"labels,omitempty" doc:"extra labels on every object"`
+	// Connections and Variables come only from Secrets, as AIRFLOW_CONN_* and AIRFLOW_VAR_* env.
+	Connections    []Connection    `json:"connections,omitempty" doc:"Airflow connections from Secrets (AIRFLOW_CONN_<ID>), in every pod that parses DAGs or runs tasks"`
+	Variables      []Variable      `json:"variables,omitempty" doc:"Airflow variables from Secrets (AIRFLOW_VAR_<KEY>), in every pod that parses DAGs or runs tasks"`
+	SecretsBackend *SecretsBackend `json:"secretsBackend,omitempty" doc:"a secrets backend class ([secrets] backend) with its kwargs from a Secret"`
+}
+
+// Connection is one Airflow connection whose URI or JSON lives in a Secret key.
+type Connection struct {
+	ID     string    `json:"id" doc:"the conn_id; letters, digits and '_'"`
+	Secret SecretKey `json:"secret" doc:"the Secret key holding the connection as a URI or JSON"`
+}
+
+// Variable is one Airflow variable whose value lives in a Secret key.
+type Variable struct {
+	Key    string    `json:"key" doc:"the variable's key; letters, digits and '_'"`
+	Secret SecretKey `json:"secret"`
+}
+
+// SecretsBackend is Airflow's [secrets] backend, its kwargs (often credentials) in a Secret.
+type SecretsBackend struct {
+	Class        string     `json:"class" doc:"e.g. airflow.providers.hashicorp.secrets.vault.VaultBackend"`
+	KwargsSecret *SecretKey `json:"kwargsSecret,omitempty" doc:"the Secret key holding backend_kwargs (JSON)"`
 }
 
 // Database is an existing external database. Either host..passwordSecret or connectionSecret.
@@ -86,10 +108,23 @@ type Redis struct {
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 }
 
-// Storage says where DAGs come from and where logs go.
+// Storage says where DAGs come from, where logs go, and which data volumes task groups may mount.
 type Storage struct {
-	DAGs DAGs `json:"dags,omitempty"`
-	Logs Logs `json:"logs,omitempty"`
+	DAGs    DAGs         `json:"dags,omitempty"`
+	Logs    Logs         `json:"logs,omitempty"`
+	Volumes []DataVolume `json:"volumes,omitempty" doc:"data volumes (NAS exports, CSI volumes, existing claims) that task groups mount by name"`
+}
+
+// DataVolume is one data volume: the GRIB archive, radar volumes, model output. NFS and CSI volumes
+// get a pre-bound PersistentVolume and claim that outlive the release, like DAGs and logs.
+type DataVolume struct {
+	Name          string `json:"name" doc:"DNS label; task groups list it in their volumes"`
+	NFS           *NFS   `json:"nfs,omitempty"`
+	CSI           *CSI   `json:"csi,omitempty"`
+	ExistingClaim string `json:"existingClaim,omitempty"`
+	MountPath     string `json:"mountPath" doc:"where the group's workers and task pods see it"`
+	ReadOnly      bool   `json:"readOnly,omitempty"`
+	Size          string `json:"size,omitempty" doc:"default 10Gi"`
 }
 
 // DAGs has exactly one source. Without any, DAGs are baked into the image.
@@ -259,6 +294,7 @@ type TaskGroup struct {
 	TerminationGracePeriodSeconds *int64                       `json:"terminationGracePeriodSeconds,omitempty" doc:"Celery workers finish running tasks within this; default 600"`
 	ServiceAccount                *ServiceAccount              `json:"serviceAccount,omitempty" doc:"a ServiceAccount of the group's own, with these annotations (its cloud identity), for its workers or task pods"`
 	PodOperators                  *bool                        `json:"podOperators,omitempty" doc:"the group's tasks run pod operators (API token, kubeconfig, rights to run pods); default kubernetesAPI.podOperators"`
+	Volumes                       []string                     `json:"volumes,omitempty" doc:"names of storage.volumes the group's workers and task pods mount (LocalExecutor and custom executor groups: the scheduler)"`
 	// Patch is an overlay's instruction for this item; "delete" removes it.
 	Patch string `json:"$patch,omitempty" doc:"overlays only: delete removes the group"`
 }

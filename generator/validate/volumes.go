@@ -1,0 +1,79 @@
+package validate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+)
+
+// nested says whether one path is the other or lies inside it.
+func nested(a, b string) bool {
+	a, b = strings.TrimSuffix(a, "/")+"/", strings.TrimSuffix(b, "/")+"/"
+	return strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
+}
+
+func (c *checker) dataVolumes(r *v1alpha1.AirflowRelease) {
+	s := r.Storage
+	names := map[string]bool{}
+	paths := map[string]string{}
+	for i, v := range s.Volumes {
+		path := fmt.Sprintf("storage.volumes[%d]", i)
+		c.name(path, v.Name)
+		c.label(path+".name", v.Name, 40)
+		if names[v.Name] {
+			c.errorf(path+".name", "%q names another volume too; names must be unique", v.Name)
+		}
+		names[v.Name] = true
+		sources := map[string]bool{"nfs": v.NFS != nil, "csi": v.CSI != nil, "existingClaim": v.ExistingClaim != ""}
+		if !sources["nfs"] && !sources["csi"] && !sources["existingClaim"] {
+			c.errorf(path, "give one source: nfs, csi or existingClaim")
+		}
+		c.oneSource(path, sources)
+		c.nfs(path+".nfs", v.NFS)
+		c.csi(path+".csi", v.CSI)
+		if v.ExistingClaim != "" && (len(v.ExistingClaim) > 253 || !dnsSubdomain.MatchString(v.ExistingClaim)) {
+			c.errorf(path+".existingClaim", "%q is not a claim name (lower-case letters, digits, '-' and '.')", v.ExistingClaim)
+		}
+		if _, err := resource.ParseQuantity(v.Size); err != nil {
+			c.errorf(path+".size", "%q is not a quantity like 10Gi", v.Size)
+		}
+		mp := v.MountPath
+		switch {
+		case !strings.HasPrefix(mp, "/") || strings.HasPrefix(mp, "/opt/airkube"):
+			c.errorf(path+".mountPath", "%q must be an absolute path outside /opt/airkube", mp)
+		case nested(mp, s.DAGs.MountPath):
+			c.errorf(path+".mountPath", "%q overlaps the DAGs at %s; mount data volumes elsewhere", mp, s.DAGs.MountPath)
+		case nested(mp, s.Logs.MountPath):
+			c.errorf(path+".mountPath", "%q overlaps the logs at %s; mount data volumes elsewhere", mp, s.Logs.MountPath)
+		case paths[mp] != "":
+			c.errorf(path+".mountPath", "%q is also volume %s's mountPath; give each volume its own", mp, paths[mp])
+		}
+		if paths[mp] == "" {
+			paths[mp] = v.Name
+		}
+	}
+	known := make([]string, 0, len(names))
+	for n := range names {
+		known = append(known, n)
+	}
+	sort.Strings(known)
+	for i, g := range r.TaskGroups {
+		seen := map[string]bool{}
+		for j, name := range g.Volumes {
+			path := fmt.Sprintf("taskGroups[%d].volumes[%d]", i, j)
+			switch {
+			case !names[name] && len(known) == 0:
+				c.errorf(path, "%q is not a volume: define it in storage.volumes first", name)
+			case !names[name]:
+				c.errorf(path, "%q is not one of storage.volumes (%s)", name, strings.Join(known, ", "))
+			case seen[name]:
+				c.errorf(path, "%q is listed twice", name)
+			}
+			seen[name] = true
+		}
+	}
+}
