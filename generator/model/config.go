@@ -40,6 +40,14 @@ func (r *release) airflowCfg() string {
 	set("database", "sql_alchemy_conn_cmd", r.dbCommand("sqlalchemy"))
 	set("logging", "base_log_folder", r.Storage.Logs.MountPath)
 	set("scheduler", "enable_health_check", "True")
+	if x := r.XCom.ObjectStorage; x != nil {
+		set("core", "xcom_backend", "airflow.providers.common.io.xcom.backend.XComObjectStorageBackend")
+		set("common.io", "xcom_objectstorage_path", x.Path)
+		set("common.io", "xcom_objectstorage_threshold", fmt.Sprint(*x.Threshold))
+		if x.Compression != "" {
+			set("common.io", "xcom_objectstorage_compression", x.Compression)
+		}
+	}
 	if b := r.Airflow.SecretsBackend; b != nil {
 		set("secrets", "backend", b.Class)
 	}

@@ -41,6 +41,10 @@ var Managed = map[string]string{
 	"webserver.config_file":                              "auth.webserverConfig",
 	"api.base_url":                                       "ui.baseURL",
 	"secrets.backend":                                    "airflow.secretsBackend.class",
+	"core.xcom_backend":                                  "xcom.objectStorage",
+	"common.io.xcom_objectstorage_path":                  "xcom.objectStorage.path",
+	"common.io.xcom_objectstorage_threshold":             "xcom.objectStorage.threshold",
+	"common.io.xcom_objectstorage_compression":           "xcom.objectStorage.compression",
 	"secrets.backend_kwargs":                             "airflow.secretsBackend.kwargsSecret",
 	"webserver.base_url":                                 "ui.baseURL",
 }

@@ -39,3 +39,28 @@ func (c *checker) connections(a *v1alpha1.Airflow) {
 		}
 	}
 }
+
+func (c *checker) xcom(r *v1alpha1.AirflowRelease, major uint64) {
+	x := r.XCom.ObjectStorage
+	if x == nil {
+		return
+	}
+	if major == 2 {
+		c.errorf("xcom.objectStorage", "airkube sets the object-storage XCom backend on Airflow 3 only: the common.io provider's Airflow 2 path stores values in another format and is marked for removal; upgrade to 3.x, or keep XComs in the database")
+		return
+	}
+	scheme, rest, found := strings.Cut(x.Path, "://")
+	if !found || scheme == "" || rest == "" || strings.ContainsAny(x.Path, " \\t") {
+		c.errorf("xcom.objectStorage.path", "%q is not a URL like s3://aws_default@bucket/xcom or file:///data/xcom", x.Path)
+	} else if provider, ok := remoteLogProviders[scheme]; ok {
+		c.warnf("xcom.objectStorage.path", "%s:// needs %s in every image that runs tasks, and apache-airflow-providers-common-io", scheme, provider)
+	}
+	if *x.Threshold < 0 {
+		c.errorf("xcom.objectStorage.threshold", "%d: give bytes, at least 0 (0 sends every XCom to the path)", *x.Threshold)
+	}
+	switch x.Compression {
+	case "", "gzip", "bz2", "zip", "lzma", "snappy":
+	default:
+		c.errorf("xcom.objectStorage.compression", "%q is not one of gzip, bz2, zip, lzma, snappy", x.Compression)
+	}
+}

@@ -99,6 +99,7 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.components(r, major)
 	c.auth(&r.Auth, major)
 	c.connections(&r.Airflow)
+	c.xcom(r, major)
 	c.ui(&r.UI)
 	c.networkPolicy(&r.NetworkPolicy)
 	c.taskGroups(r, executors)

@@ -78,6 +78,9 @@ func SetDefaults(r *AirflowRelease) {
 	if s.Logs.Size == "" {
 		s.Logs.Size = DefaultVolumeSize
 	}
+	if x := r.XCom.ObjectStorage; x != nil && x.Threshold == nil {
+		x.Threshold = ptr(int64(1 << 20))
+	}
 	for i := range s.Volumes {
 		if s.Volumes[i].Size == "" {
 			s.Volumes[i].Size = DefaultVolumeSize

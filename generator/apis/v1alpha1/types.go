@@ -21,6 +21,7 @@ type AirflowRelease struct {
 	Database      Database      `json:"database"`
 	Broker        *Broker       `json:"broker,omitempty" doc:"Celery's message broker; required with CeleryExecutor"`
 	Storage       Storage       `json:"storage,omitempty"`
+	XCom          XCom          `json:"xcom,omitempty" doc:"where large XComs go"`
 	KubernetesAPI KubernetesAPI `json:"kubernetesAPI,omitempty"`
 	Secrets       Secrets       `json:"secrets,omitempty"`
 	Auth          Auth          `json:"auth,omitempty" doc:"who can log in to the UI and the REST API"`
@@ -125,6 +126,18 @@ type DataVolume struct {
 	MountPath     string `json:"mountPath" doc:"where the group's workers and task pods see it"`
 	ReadOnly      bool   `json:"readOnly,omitempty"`
 	Size          string `json:"size,omitempty" doc:"default 10Gi"`
+}
+
+// XCom says where XComs are stored.
+type XCom struct {
+	ObjectStorage *XComObjectStorage `json:"objectStorage,omitempty" doc:"Airflow 3: XComs above threshold go to object storage (the common.io provider's backend); the database keeps a reference"`
+}
+
+// XComObjectStorage is the common.io provider's object-storage XCom backend.
+type XComObjectStorage struct {
+	Path        string `json:"path" doc:"where XComs go, as a URL with the connection in it: s3://aws_default@bucket/xcom, or file:///data/xcom on a shared volume"`
+	Threshold   *int64 `json:"threshold,omitempty" doc:"bytes; larger XComs go to the path, smaller stay in the database; 0 sends all; default 1048576"`
+	Compression string `json:"compression,omitempty" doc:"gzip, bz2, zip, lzma or snappy; default none"`
 }
 
 // DAGs has exactly one source. Without any, DAGs are baked into the image.
