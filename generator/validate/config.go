@@ -40,7 +40,8 @@ var Managed = map[string]string{
 	"webserver.config_file":                              "auth.webserverConfig",
 }
 
-func (c *checker) airflowConfig(cfg map[string]map[string]string, version string) {
+// airflowConfig checks the user's airflow.cfg keys; managed are the keys airkube sets for this release.
+func (c *checker) airflowConfig(cfg map[string]map[string]string, version string, managed map[string]string) {
 	keys, err := airflowcfg.ForVersion(version)
 	if err != nil {
 		if len(cfg) > 0 {
@@ -53,7 +54,7 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 			path := fmt.Sprintf("airflow.config.%s.%s", section, key)
 			full := strings.ToLower(section + "." + key)
 			base := strings.TrimSuffix(strings.TrimSuffix(full, "_cmd"), "_secret")
-			if field, ok := Managed[base]; ok {
+			if field, ok := managed[base]; ok {
 				c.errorf(path, "airkube sets this from %s; set that instead", field)
 				continue
 			}
@@ -68,7 +69,7 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 				}
 			case airflowcfg.Unknown:
 				// The closest key may be one airkube sets: say so, or the advice leads to an error.
-				if field, ok := Managed[repl]; ok {
+				if field, ok := managed[repl]; ok {
 					repl += fmt.Sprintf(", which airkube sets from %s", field)
 				}
 				c.warnf(path, "not a key Airflow %s reads (it would be ignored); closest valid key: %s", keys.Line, repl)

@@ -96,8 +96,9 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.kubernetesAPI(&r.KubernetesAPI, executors)
 	c.components(r, major)
 	c.auth(&r.Auth, major)
+	c.metrics(r)
 	c.taskGroups(r, executors)
-	c.airflowConfig(r.Airflow.Config, r.Airflow.Version)
+	c.airflowConfig(r.Airflow.Config, r.Airflow.Version, managedKeys(r))
 	c.problems.Sort()
 	return c.problems
 }

@@ -23,6 +23,7 @@ type AirflowRelease struct {
 	KubernetesAPI KubernetesAPI `json:"kubernetesAPI,omitempty"`
 	Secrets       Secrets       `json:"secrets,omitempty"`
 	Auth          Auth          `json:"auth,omitempty" doc:"who can log in to the UI and the REST API"`
+	Metrics       *Metrics      `json:"metrics,omitempty" doc:"Prometheus metrics: Airflow's StatsD metrics through an exporter in the release"`
 	Components    Components    `json:"components,omitempty"`
 	TaskGroups    []TaskGroup   `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
 }
@@ -183,6 +184,20 @@ type User struct {
 type ConfigMapKey struct {
 	Name string `json:"name"`
 	Key  string `json:"key"`
+}
+
+// Metrics sends every Airflow component's and task's StatsD metrics to a StatsD exporter in the
+// release, which serves them to Prometheus with the DAG, task, pool and executor as labels.
+type Metrics struct {
+	StatsD *StatsD `json:"statsd" doc:"the StatsD exporter; statsd: {} for the defaults"`
+	// ServiceMonitor is for clusters that run the Prometheus Operator; others scrape the Service.
+	ServiceMonitor bool `json:"serviceMonitor,omitempty" doc:"a monitoring.coreos.com/v1 ServiceMonitor for the exporter (needs the Prometheus Operator's CRDs); match your Prometheus' selector with airflow.labels"`
+}
+
+// StatsD is the exporter's pod.
+type StatsD struct {
+	Image     string                       `json:"image,omitempty" doc:"default quay.io/prometheus/statsd-exporter:v0.31.0"`
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 }
 
 // Components tunes the release's long-running components.
