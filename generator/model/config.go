@@ -65,6 +65,7 @@ func (r *release) airflowCfg() string {
 			set("celery", "result_backend_cmd", r.dbCommand("celery"))
 		}
 	}
+	r.metricsConfig(set)
 	if r.executors[validate.Kubernetes] {
 		set("kubernetes_executor", "namespace", r.Metadata.Namespace)
 		set("kubernetes_executor", "in_cluster", "True")

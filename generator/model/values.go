@@ -29,6 +29,8 @@ type Values struct {
 	Storage               []Storage        `json:"storage,omitempty"`
 	ServiceAccounts       []ServiceAccount `json:"serviceAccounts"`
 	Roles                 []Role           `json:"roles,omitempty"`
+	// ServiceMonitor, when set, has the Prometheus Operator scrape the StatsD exporter.
+	ServiceMonitor *ServiceMonitor `json:"serviceMonitor,omitempty"`
 }
 
 // Release is the release the values were made for; the chart refuses any other.
