@@ -26,6 +26,20 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGoldenNotes compares NOTES.txt, what `helm install` prints, with golden/<case>/NOTES.txt:
+// how to reach the UI and who can log in, with where each password is.
+func TestGoldenNotes(t *testing.T) {
+	for _, c := range cases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			got := []byte(c.render(t).Notes)
+			path := filepath.Join(c.Dir, "NOTES.txt")
+			if diff := cmp.Diff(string(golden.Read(t, path, got)), string(got)); diff != "" {
+				t.Errorf("%s differs (-want +got):\n%s", path, diff)
+			}
+		})
+	}
+}
+
 // TestDeterministic renders each case ten times: every file must be byte-identical.
 func TestDeterministic(t *testing.T) {
 	for _, c := range cases(t) {

@@ -336,3 +336,78 @@ func TestInvariantGroupImages(t *testing.T) {
 		}
 	})
 }
+
+// TestInvariantNoTrailingWhitespace: no rendered line ends in a space or tab, in the manifests (also
+// inside ConfigMap files, such as the pod template files) and in NOTES.txt; diffs of releases stay clean.
+func TestInvariantNoTrailingWhitespace(t *testing.T) {
+	for _, c := range cases(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			res := c.render(t)
+			for what, text := range map[string]string{"manifest": string(res.Manifest), "NOTES.txt": res.Notes} {
+				bad := 0
+				for i, line := range strings.Split(text, "\n") {
+					if strings.TrimRight(line, " \t") != line {
+						if bad++; bad <= 5 {
+							t.Errorf("%s line %d ends in whitespace: %q", what, i+1, line)
+						}
+					}
+				}
+				if bad > 5 {
+					t.Errorf("%s: %d lines in all end in whitespace", what, bad)
+				}
+			}
+		})
+	}
+}
+
+// TestInvariantIdentity: no pod automounts an API token; a pod has the kube-api volume (kubeconfig
+// and projected token) only if its ServiceAccount has rights bound to it; a task group with its own
+// identity runs all its pods (workers and task pods) as its ServiceAccount, which has rights only
+// when the group runs pod operators.
+func TestInvariantIdentity(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		bound := map[string]bool{}
+		for _, o := range r.objects {
+			if o["kind"] == "RoleBinding" {
+				for _, s := range o["subjects"].([]any) {
+					bound[s.(map[string]any)["name"].(string)] = true
+				}
+			}
+		}
+		groups := map[string]bool{}
+		for _, g := range r.spec.TaskGroups {
+			groups[g.Name] = true
+		}
+		for _, p := range r.airflowPods() {
+			if a := p.spec.AutomountServiceAccountToken; a == nil || *a {
+				t.Errorf("%s automounts a ServiceAccount token", p.name)
+			}
+			api := false
+			for _, v := range p.spec.Volumes {
+				api = api || v.Name == "kube-api"
+			}
+			if api && !bound[p.spec.ServiceAccountName] {
+				t.Errorf("%s has an API token but its ServiceAccount %s has no rights", p.name, p.spec.ServiceAccountName)
+			}
+			if p.group == "" || !groups[p.group] {
+				continue
+			}
+			for _, g := range r.spec.TaskGroups {
+				if g.Name != p.group || g.ServiceAccount == nil {
+					continue
+				}
+				want := r.spec.Metadata.Name + "-group-" + g.Name
+				if p.spec.ServiceAccountName != want {
+					t.Errorf("%s runs as %s, want the group's own %s", p.name, p.spec.ServiceAccountName, want)
+				}
+				podOperators := r.spec.KubernetesAPI.PodOperators
+				if g.PodOperators != nil {
+					podOperators = *g.PodOperators
+				}
+				if bound[want] != podOperators || api != podOperators {
+					t.Errorf("%s: group %s runs pod operators %v, but its ServiceAccount has rights %v and its pods a token %v", p.name, g.Name, podOperators, bound[want], api)
+				}
+			}
+		}
+	})
+}

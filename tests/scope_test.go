@@ -64,6 +64,9 @@ func TestRestartScope(t *testing.T) {
 		// Kubernetes groups live in the pod template file, which the scheduler re-reads.
 		{"kubernetes group image", "taskGroups: [{name: fortran, image: registry.example.com/weather/fortran-tools:2020.1}]", nil},
 		{"new task group", "taskGroups: [{name: radar, executor: CeleryExecutor}]", []string{"Deployment/weather-etl-worker-radar"}},
+		// Identity webhooks act when a pod starts: the group's pods restart, no other.
+		{"celery group identity", "taskGroups: [{name: gis, serviceAccount: {annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/gis'}}}]",
+			[]string{"Deployment/weather-etl-worker-gis"}},
 		{"shared airflow config", "airflow: {config: {core: {parallelism: '64'}}}", []string{
 			"Deployment/weather-etl-api-server", "Deployment/weather-etl-dag-processor", "Deployment/weather-etl-scheduler",
 			"Deployment/weather-etl-triggerer", "Deployment/weather-etl-worker-default", "Deployment/weather-etl-worker-gis"}},

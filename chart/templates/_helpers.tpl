@@ -42,20 +42,20 @@ airkube.dev/task-group: {{ . }}
   {{- with .args }}
   args: {{ toJson . }}
   {{- end }}
-  env: {{ toYaml (concat $a.env ($w.env | default list)) | nindent 4 }}
+  env:{{ toYaml (concat $a.env ($w.env | default list)) | nindent 4 }}
   {{- if .main }}
   {{- with $w.ports }}
-  ports: {{ toYaml . | nindent 4 }}
+  ports:{{ toYaml . | nindent 4 }}
   {{- end }}
   {{- range $p := list "startupProbe" "livenessProbe" "readinessProbe" }}
   {{- with index $w $p }}
-  {{ $p }}: {{ toYaml . | nindent 4 }}
+  {{ $p }}:{{ toYaml . | nindent 4 }}
   {{- end }}
   {{- end }}
   {{- end }}
-  resources: {{ toYaml $w.resources | nindent 4 }}
-  securityContext: {{ toYaml $a.securityContext | nindent 4 }}
-  volumeMounts: {{ toYaml (concat $a.volumeMounts ($w.volumeMounts | default list)) | nindent 4 }}
+  resources:{{ toYaml $w.resources | nindent 4 }}
+  securityContext:{{ toYaml $a.securityContext | nindent 4 }}
+  volumeMounts:{{ toYaml (concat $a.volumeMounts ($w.volumeMounts | default list)) | nindent 4 }}
 {{- end }}
 
 {{/* A helper container of the Airflow pods (git-sync), with the restricted context. */}}
@@ -73,58 +73,58 @@ airkube.dev/task-group: {{ . }}
 serviceAccountName: {{ $w.serviceAccount }}
 automountServiceAccountToken: {{ $w.automountServiceAccountToken }}
 {{- if $w.airflow }}
-securityContext: {{ toYaml $a.podSecurityContext | nindent 2 }}
+securityContext:{{ toYaml $a.podSecurityContext | nindent 2 }}
 {{- with $a.imagePullSecrets }}
-imagePullSecrets: {{ toYaml . | nindent 2 }}
+imagePullSecrets:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- if or $a.initContainers $w.waitForMigrations $w.initContainers }}
 initContainers:
-{{- include "airkube.sidecars" (dict "root" .root "containers" $a.initContainers) | nindent 2 }}
+{{- with $a.initContainers }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
 {{- if $w.waitForMigrations }}
 {{- include "airkube.container" (dict "root" .root "w" (omit $w "volumeMounts") "name" "wait-for-migrations" "args" (list "airflow" "db" "check-migrations" "--migration-wait-timeout=600")) | nindent 2 }}
 {{- end }}
-{{- include "airkube.sidecars" (dict "root" .root "containers" $w.initContainers) | nindent 2 }}
+{{- with $w.initContainers }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
 {{- end }}
 containers:
 {{- include "airkube.container" (dict "root" .root "w" $w "name" $w.component "args" $w.args "main" true) | nindent 2 }}
-{{- include "airkube.sidecars" (dict "root" .root "containers" $a.sidecars) | nindent 2 }}
-volumes: {{ toYaml (concat $a.volumes ($w.volumes | default list)) | nindent 2 }}
+{{- with $a.sidecars }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
+volumes:{{ toYaml (concat $a.volumes ($w.volumes | default list)) | nindent 2 }}
 {{- else }}
-securityContext: {{ toYaml $w.podSecurityContext | nindent 2 }}
+securityContext:{{ toYaml $w.podSecurityContext | nindent 2 }}
 containers:
 - name: {{ $w.component }}
   image: {{ $w.image }}
   imagePullPolicy: {{ $a.imagePullPolicy }}
   args: {{ toJson $w.args }}
   {{- with $w.env }}
-  env: {{ toYaml . | nindent 4 }}
+  env:{{ toYaml . | nindent 4 }}
   {{- end }}
-  ports: {{ toYaml $w.ports | nindent 4 }}
+  ports:{{ toYaml $w.ports | nindent 4 }}
   {{- range $p := list "startupProbe" "livenessProbe" "readinessProbe" }}
   {{- with index $w $p }}
-  {{ $p }}: {{ toYaml . | nindent 4 }}
+  {{ $p }}:{{ toYaml . | nindent 4 }}
   {{- end }}
   {{- end }}
-  resources: {{ toYaml $w.resources | nindent 4 }}
-  securityContext: {{ toYaml $w.securityContext | nindent 4 }}
+  resources:{{ toYaml $w.resources | nindent 4 }}
+  securityContext:{{ toYaml $w.securityContext | nindent 4 }}
   {{- with $w.volumeMounts }}
-  volumeMounts: {{ toYaml . | nindent 4 }}
+  volumeMounts:{{ toYaml . | nindent 4 }}
   {{- end }}
 {{- with $w.volumes }}
-volumes: {{ toYaml . | nindent 2 }}
+volumes:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
 {{- with $w.terminationGracePeriodSeconds }}
 terminationGracePeriodSeconds: {{ . }}
 {{- end }}
 {{- with $w.nodeSelector }}
-nodeSelector: {{ toYaml . | nindent 2 }}
+nodeSelector:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- with $w.tolerations }}
-tolerations: {{ toYaml . | nindent 2 }}
+tolerations:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- with $w.affinity }}
-affinity: {{ toYaml . | nindent 2 }}
+affinity:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
 
@@ -136,30 +136,30 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: {{ .root.Values.release.name }}-task-{{ $t.group }}
-  labels: {{ include "airkube.selector" (dict "root" .root "component" "task" "group" $t.group) | nindent 4 }}
+  labels:{{ include "airkube.selector" (dict "root" .root "component" "task" "group" $t.group) | nindent 4 }}
 spec:
   restartPolicy: Never
-  serviceAccountName: {{ $a.serviceAccount }}
+  serviceAccountName: {{ $t.serviceAccount | default $a.serviceAccount }}
   automountServiceAccountToken: false
-  securityContext: {{ toYaml $a.podSecurityContext | nindent 4 }}
+  securityContext:{{ toYaml $a.podSecurityContext | nindent 4 }}
   {{- with $a.imagePullSecrets }}
-  imagePullSecrets: {{ toYaml . | nindent 4 }}
+  imagePullSecrets:{{ toYaml . | nindent 4 }}
   {{- end }}
   {{- with $a.initContainers }}
   initContainers:
-  {{- include "airkube.sidecars" (dict "root" $.root "containers" .) | nindent 2 }}
+  {{- include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}
   {{- end }}
   containers:
   {{- include "airkube.container" (dict "root" .root "w" $t "name" "base") | nindent 2 }}
-  volumes: {{ toYaml $a.volumes | nindent 4 }}
+  volumes:{{ toYaml (concat $a.volumes ($t.volumes | default list)) | nindent 4 }}
   {{- with $t.nodeSelector }}
-  nodeSelector: {{ toYaml . | nindent 4 }}
+  nodeSelector:{{ toYaml . | nindent 4 }}
   {{- end }}
   {{- with $t.tolerations }}
-  tolerations: {{ toYaml . | nindent 4 }}
+  tolerations:{{ toYaml . | nindent 4 }}
   {{- end }}
   {{- with $t.affinity }}
-  affinity: {{ toYaml . | nindent 4 }}
+  affinity:{{ toYaml . | nindent 4 }}
   {{- end }}
 {{- end }}
 
@@ -183,4 +183,9 @@ carries nothing of its data, so a hash of it may sit in a pod template or a Job 
 {{- range $name := .secrets }}
 {{ $name }}={{ dig "metadata" "resourceVersion" "" (lookup "v1" "Secret" $.root.Release.Namespace $name) }}
 {{- end }}
+{{- end }}
+
+{{/* tidy drops the spaces indent leaves on a block's empty lines (ConfigMap files, scripts). */}}
+{{- define "airkube.tidy" -}}
+{{ regexReplaceAll "(?m)[ \t]+$" . "" }}
 {{- end }}

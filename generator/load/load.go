@@ -26,6 +26,9 @@ type Input struct {
 type Result struct {
 	Release *v1alpha1.AirflowRelease
 	Index   Index
+	// Partial is set when Load also returned problems: the release lacks the fields they name.
+	// It may be validated (to report everything at once) but never rendered.
+	Partial bool
 }
 
 // Index maps a field path (e.g. "taskGroups[2].executor") to where its value was written.
@@ -80,10 +83,13 @@ func ReadFile(path string, overlay bool) (Input, error) {
 }
 
 // Load decodes spec with overlays applied in order. The error, when not nil, is a
-// diag.List holding every problem found.
+// diag.List holding every problem found. When the problems only concern fields that can be left
+// out (an unknown field, a value of the wrong type), the Result holds the release without them
+// as well, so its validation problems can be reported in the same run (see Partial).
 func Load(spec Input, overlays ...Input) (*Result, error) {
 	var problems diag.List
 	files := map[*yaml.Node]string{}
+	usable := true
 	parse := func(in Input, overlay bool) *yaml.Node {
 		root, err := parseDoc(in)
 		if err != nil {
@@ -91,30 +97,41 @@ func Load(spec Input, overlays ...Input) (*Result, error) {
 			return nil
 		}
 		mark(root, in.Name, files)
-		problems = append(problems, checkType(root, typeOfRelease, "", in.Name, overlay)...)
+		found, ok := checkType(root, typeOfRelease, "", in.Name, overlay)
+		problems = append(problems, found...)
+		usable = usable && ok
 		return root
 	}
 	merged := parse(spec, false)
 	for _, o := range overlays {
-		if ov := parse(o, true); ov != nil && merged != nil {
+		ov := parse(o, true)
+		if ov == nil {
+			usable = false
+		} else if merged != nil {
 			problems = append(problems, mergeNode(merged, ov, "", files)...)
 		}
 	}
-	if merged == nil || len(problems.Errors()) > 0 {
-		problems.Sort()
+	problems.Sort()
+	if merged == nil || !usable {
 		return nil, problems
 	}
 	ix := Index{}
 	index(merged, "", files, ix)
 	rel, err := decode(merged, files)
 	if l, ok := err.(diag.List); ok {
+		l = append(problems, l...)
 		l.Sort()
 		return nil, l
 	}
 	if err != nil {
-		return nil, diag.List{{Location: ix.Locate(""), Message: err.Error()}}
+		return nil, append(problems, diag.Problem{Location: ix.Locate(""), Message: err.Error()})
 	}
-	return &Result{Release: rel, Index: ix}, nil
+	res := &Result{Release: rel, Index: ix}
+	if len(problems.Errors()) > 0 {
+		res.Partial = true
+		return res, problems
+	}
+	return res, nil
 }
 
 // parseDoc parses one YAML document into its top mapping node.

@@ -208,7 +208,7 @@ func TestOverlayErrors(t *testing.T) {
 			name:     "unknown field in an overlay",
 			spec:     base,
 			overlays: []string{"taskGroups:\n  - name: gis\n    replica: 3\n"},
-			want:     `overlay1.yaml:3: taskGroups[0].replica: unknown field "replica"; valid fields are affinity, autoscaling, concurrency, env, executor, image, name, nodeSelector, replicas, resources, terminationGracePeriodSeconds, tolerations`,
+			want:     `overlay1.yaml:3: taskGroups[0].replica: unknown field "replica"; valid fields are affinity, autoscaling, concurrency, env, executor, image, name, nodeSelector, podOperators, replicas, resources, serviceAccount, terminationGracePeriodSeconds, tolerations`,
 		},
 		{
 			name:     "wrong kind in an overlay",
@@ -226,7 +226,7 @@ func TestOverlayErrors(t *testing.T) {
 			name:     "problems of spec and overlay together, sorted by file",
 			spec:     strings.Replace(base, "  host: pg.example.com", "  hots: pg.example.com", 1),
 			overlays: []string{"brokr: {}\n"},
-			want: `overlay1.yaml:1: brokr: unknown field "brokr"; valid fields are airflow, apiVersion, auth, broker, components, database, executor, kind, kubernetesAPI, metadata, metrics, secrets, storage, taskGroups
+			want: `overlay1.yaml:1: brokr: unknown field "brokr"; valid fields are airflow, apiVersion, auth, broker, components, database, executor, kind, kubernetesAPI, metadata, metrics, networkPolicy, secrets, serviceAccount, storage, taskGroups, ui
 spec.yaml:12: database.hots: unknown field "hots"; valid fields are connectionSecret, host, name, passwordSecret, port, sslMode, type, user`,
 		},
 	} {

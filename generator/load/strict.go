@@ -31,6 +31,10 @@ type converter struct {
 	overlay  bool
 	problems diag.List
 	values   int
+	// bad are the nodes each problem is about: prune drops them, so the rest can still be validated.
+	bad map[*yaml.Node]bool
+	// fatal is set when the walk stopped early: the tree is not usable.
+	fatal bool
 }
 
 // maxValues bounds how many values one walk reads. An alias repeats its anchor's whole
@@ -39,14 +43,47 @@ type converter struct {
 // No real spec comes near the bound.
 const maxValues = 100000
 
-func checkType(n *yaml.Node, t reflect.Type, path, file string, overlay bool) diag.List {
-	c := &converter{files: map[*yaml.Node]string{}, overlay: overlay}
+// checkType reports every field of n that t cannot hold, then drops those fields (and list items)
+// from n, so the rest of the document can still be decoded and validated: one run shows the
+// load and the validation problems together. usable is false when the walk stopped early.
+func checkType(n *yaml.Node, t reflect.Type, path, file string, overlay bool) (problems diag.List, usable bool) {
+	c := &converter{files: map[*yaml.Node]string{}, overlay: overlay, bad: map[*yaml.Node]bool{}}
 	mark(n, file, c.files)
 	c.convert(n, t, path)
-	return c.problems
+	if c.bad[n] || c.fatal {
+		return c.problems, false
+	}
+	prune(n, c.bad)
+	return c.problems, true
+}
+
+// prune removes from a tree the mapping entries whose key or value is bad, and the bad list items.
+func prune(n *yaml.Node, bad map[*yaml.Node]bool) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		kept := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if !bad[k] && !bad[v] {
+				prune(v, bad)
+				kept = append(kept, k, v)
+			}
+		}
+		n.Content = kept
+	case yaml.SequenceNode:
+		kept := n.Content[:0]
+		for _, item := range n.Content {
+			if !bad[item] {
+				prune(item, bad)
+				kept = append(kept, item)
+			}
+		}
+		n.Content = kept
+	}
 }
 
 func (c *converter) fail(n *yaml.Node, path, format string, args ...any) {
+	c.bad[n] = true
 	c.problems = append(c.problems, diag.Problem{
 		Location: diag.Location{File: c.files[n], Line: n.Line},
 		Path:     path,
@@ -59,9 +96,11 @@ func (c *converter) convert(n *yaml.Node, t reflect.Type, path string) any {
 		if c.values == maxValues+1 {
 			c.fail(n, path, "the document expands to more than %d values (aliases of aliases?); reading stops here", maxValues)
 		}
+		c.fatal = true
 		return nil
 	}
 	if n.Kind == yaml.AliasNode {
+		// A problem inside an anchor's subtree is pruned there; the alias node itself stays.
 		n = n.Alias
 	}
 	for t.Kind() == reflect.Pointer {

@@ -135,3 +135,12 @@ func (r *release) fabAuth(web *Workload, config corev1.Volume) *UsersJob {
 			{Name: "python", MountPath: PythonDir, ReadOnly: true}}, wsMounts...),
 	}}
 }
+
+// logins tells NOTES.txt who can log in and where each password is.
+func (r *release) logins() Logins {
+	l := Logins{EveryoneIsAdmin: r.Auth.InsecureEveryoneIsAdmin}
+	for _, u := range r.Auth.Users {
+		l.Users = append(l.Users, Login{Username: u.Username, Role: u.Role, Secret: u.PasswordSecret.Name, Key: u.PasswordSecret.Key})
+	}
+	return l
+}

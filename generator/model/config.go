@@ -51,6 +51,11 @@ func (r *release) airflowCfg() string {
 		// Scripts call the REST API with a user's password (basic auth); the UI keeps its session.
 		set("api", "auth_backends", "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,airflow.api.auth.backend.session")
 	}
+	if base := r.baseURL(); base != "" && r.major == 3 {
+		set("api", "base_url", base)
+	} else if base != "" {
+		set("webserver", "base_url", base)
+	}
 	if r.major == 3 {
 		set("core", "execution_api_server_url", r.executionAPIURL())
 	} else if dp := r.Components.DAGProcessor; dp != nil && dp.Enabled != nil && *dp.Enabled {
@@ -68,12 +73,14 @@ func (r *release) airflowCfg() string {
 	r.metricsConfig(set)
 	if r.executors[validate.Kubernetes] {
 		set("kubernetes_executor", "namespace", r.Metadata.Namespace)
-		set("kubernetes_executor", "in_cluster", "True")
+		// The executor reads config_file only when in_cluster is False (see kubeapi.go).
+		set("kubernetes_executor", "in_cluster", "False")
+		set("kubernetes_executor", "config_file", KubeConfigFile)
 		if groups := r.kubernetesGroups(); len(groups) > 0 {
 			set("kubernetes_executor", "pod_template_file", PodTemplatesDir+"/"+groups[0].Name+".yaml")
 		}
 		if r.KubernetesAPI.CABundle != nil {
-			set("kubernetes_executor", "ssl_ca_cert", KubeCADir+"/ca.crt")
+			set("kubernetes_executor", "ssl_ca_cert", KubeCAFile)
 		}
 		if v := r.KubernetesAPI.VerifySSL; v != nil && !*v {
 			set("kubernetes_executor", "verify_ssl", "False")

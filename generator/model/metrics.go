@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/airkube/airkube/generator/airflowcfg"
@@ -21,6 +23,8 @@ const (
 	StatsDMappingFile = "mappings.yml"
 	// StatsDUID is the exporter image's own user (nobody).
 	StatsDUID = int64(65534)
+	// statsdComponent is the exporter's component label.
+	statsdComponent = "statsd"
 )
 
 //go:embed statsd/mappings.yml
@@ -48,7 +52,7 @@ func (r *release) metrics(v *Values) {
 	sc := restrictedContainer()
 	sc.ReadOnlyRootFilesystem = ptr(true)
 	w := Workload{
-		Name: name, Component: "statsd", Image: m.StatsD.Image, Replicas: ptr(int32(1)),
+		Name: name, Component: statsdComponent, Image: m.StatsD.Image, Replicas: ptr(int32(1)),
 		// TCP is off: Airflow sends UDP only.
 		Args: []string{"--statsd.mapping-config=" + StatsDConfigDir + "/" + StatsDMappingFile,
 			fmt.Sprintf("--statsd.listen-udp=:%d", StatsDPort), "--statsd.listen-tcp=",
@@ -77,6 +81,16 @@ func (r *release) metrics(v *Values) {
 	v.Workloads = append(v.Workloads, w)
 	if m.ServiceMonitor {
 		v.ServiceMonitor = &ServiceMonitor{Name: name, Component: w.Component, Port: "metrics", Path: "/metrics"}
+	}
+}
+
+// metricsScrapers is the exporter's NetworkPolicy rule beside the release's own pods (which send it
+// StatsD): Prometheus runs in a namespace airkube cannot know, so the metrics port is open to every
+// namespace. The StatsD port is not: only the release sends metrics.
+func metricsScrapers() networkingv1.NetworkPolicyIngressRule {
+	return networkingv1.NetworkPolicyIngressRule{
+		From:  []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{}}},
+		Ports: policyPorts([]corev1.ContainerPort{{ContainerPort: StatsDMetricsPort, Protocol: corev1.ProtocolTCP}}),
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 
@@ -24,7 +23,6 @@ const (
 	DBURIScript     = ConfigDir + "/db_uri.py"
 	PythonDir       = "/opt/airkube/python"
 	PodTemplatesDir = "/opt/airkube/pod-templates"
-	KubeCADir       = "/opt/airkube/kube-ca"
 	APIPort         = 8080
 	SchedulerHealth = 8974
 	WorkerLogPort   = 8793
@@ -77,11 +75,17 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 		},
 		ServiceAccounts: []ServiceAccount{{Name: rel.name("airflow")}},
 	}
+	if name, data := rel.kubeConfigMap(); name != "" {
+		v.ConfigMaps[name] = data
+	}
 	v.Airflow = rel.airflowPods()
 	v.Secrets = rel.secrets()
 	v.Storage = rel.storage()
 	v.Migration = rel.migration(v.Airflow.Volumes[0])
 	v.LogRetention = rel.logRetention(v.Airflow)
+	v.Logins = rel.logins()
+	v.UI = rel.uiRoute()
+	v.URL = rel.baseURL()
 	v.Workloads = rel.components()
 	if rel.major == 3 {
 		rel.simpleAuth(&v.Workloads[0])
@@ -101,6 +105,17 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	}
 	rel.metrics(v)
 	v.ServiceAccounts, v.Roles = rel.rbac(v.ServiceAccounts)
+	closed := []string{"migrate"}
+	if v.UsersJob != nil {
+		closed = append(closed, "users")
+	}
+	if v.LogRetention != nil {
+		closed = append(closed, "log-retention")
+	}
+	if len(v.TaskPods) > 0 {
+		closed = append(closed, "task")
+	}
+	v.NetworkPolicies = rel.networkPolicies(v.Workloads, closed)
 	return v
 }
 
@@ -351,7 +366,8 @@ func (r *release) components() []Workload {
 		Service: &Service{Name: r.apiServerName(), Ports: []corev1.ServicePort{{Name: "http", Port: APIPort, TargetPort: intstr.FromString("http")}}}}
 	health := "/api/v2/monitor/health"
 	if r.major == 2 {
-		api.Component, api.Args, health = "webserver", []string{"airflow", "webserver"}, "/health"
+		// The 2.x webserver serves everything, /health too, under base_url's path only.
+		api.Component, api.Args, health = "webserver", []string{"airflow", "webserver"}, r.basePath()+"/health"
 	}
 	api.StartupProbe = httpProbe(health, APIPort, 10, 60)
 	api.LivenessProbe = httpProbe(health, APIPort, 30, 5)
@@ -369,25 +385,21 @@ func (r *release) components() []Workload {
 		sched.TerminationGracePeriodSeconds = ptr(int64(600))
 	}
 	if r.executors[validate.Kubernetes] {
-		sched.ServiceAccount, sched.AutomountToken = r.name("scheduler"), true
 		if len(r.kubernetesGroups()) > 0 {
 			sched.Volumes = append(sched.Volumes, corev1.Volume{Name: "pod-templates", VolumeSource: corev1.VolumeSource{
 				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: r.name("pod-templates")}}}})
 			sched.VolumeMounts = append(sched.VolumeMounts, corev1.VolumeMount{Name: "pod-templates", MountPath: PodTemplatesDir, ReadOnly: true})
 		}
-		if ca := r.KubernetesAPI.CABundle; ca != nil {
-			src := corev1.VolumeSource{}
-			items := []corev1.KeyToPath{{Key: ca.Key, Path: "ca.crt"}}
-			if ca.ConfigMap != "" {
-				src.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: ca.ConfigMap}, Items: items}
-			} else {
-				src.Secret = &corev1.SecretVolumeSource{SecretName: ca.Secret, Items: items}
-			}
-			sched.Volumes = append(sched.Volumes, corev1.Volume{Name: "kube-ca", VolumeSource: src})
-			sched.VolumeMounts = append(sched.VolumeMounts, corev1.VolumeMount{Name: "kube-ca", MountPath: KubeCADir, ReadOnly: true})
-		}
 	}
-	out = append(out, r.tune(sched, c.Scheduler))
+	sched = r.tune(sched, c.Scheduler)
+	switch {
+	case r.executors[validate.Kubernetes]:
+		// The executor's own account; its rights cover pod operators of LocalExecutor tasks too.
+		r.withKubeAPI(&sched, r.name("scheduler"))
+	case r.localPodOperators():
+		r.withKubeAPI(&sched, r.podOperatorAccount()) // LocalExecutor tasks run in the scheduler
+	}
+	out = append(out, sched)
 
 	if r.major == 3 || (c.DAGProcessor != nil && c.DAGProcessor.Enabled != nil && *c.DAGProcessor.Enabled) {
 		out = append(out, r.tune(Workload{Name: r.name("dag-processor"), Component: "dag-processor", Args: []string{"airflow", "dag-processor"},
@@ -396,11 +408,15 @@ func (r *release) components() []Workload {
 		}, c.DAGProcessor))
 	}
 	if c.Triggerer == nil || c.Triggerer.Enabled == nil || *c.Triggerer.Enabled {
-		out = append(out, r.tune(Workload{Name: r.name("triggerer"), Component: "triggerer", Args: []string{"airflow", "triggerer"},
+		trig := r.tune(Workload{Name: r.name("triggerer"), Component: "triggerer", Args: []string{"airflow", "triggerer"},
 			Resources: resources("100m", "512Mi", "1Gi"), Replicas: ptr(int32(1)),
 			Ports:         []corev1.ContainerPort{{Name: "triggerer-logs", ContainerPort: TriggererLog}},
 			LivenessProbe: execProbe(60, 5, "airflow", "jobs", "check", "--job-type", "TriggererJob", "--local"),
-		}, c.Triggerer))
+		}, c.Triggerer)
+		if r.anyPodOperators() {
+			r.withKubeAPI(&trig, r.podOperatorAccount()) // deferrable pod operators wait here
+		}
+		out = append(out, trig)
 	}
 	return out
 }
@@ -457,6 +473,14 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 			if g.Resources != nil {
 				tp.Resources = *g.Resources
 			}
+			if account := r.groupAccount(g); account != r.name("airflow") {
+				tp.ServiceAccount = account
+			}
+			if r.groupPodOperators(g) {
+				tp.Volumes = []corev1.Volume{r.kubeVolume()}
+				tp.VolumeMounts = []corev1.VolumeMount{{Name: "kube-api", MountPath: KubeDir, ReadOnly: true}}
+				tp.Env = append(append([]corev1.EnvVar{}, g.Env...), r.kubeEnv()...)
+			}
 			pods = append(pods, tp)
 		}
 	}
@@ -481,6 +505,10 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	}
 	if g.Resources != nil {
 		w.Resources = *g.Resources
+	}
+	w.ServiceAccount, w.PodAnnotations = r.groupAccount(g), accountAnnotations(g)
+	if r.groupPodOperators(g) {
+		r.withKubeAPI(&w, w.ServiceAccount)
 	}
 	if a := g.Autoscaling; a != nil {
 		w.Replicas, w.MinReplicas, w.MaxReplicas, w.PDB = nil, *a.MinReplicas, a.MaxReplicas, true
@@ -546,33 +574,47 @@ func (r *release) redis() Workload {
 	return w
 }
 
-// rbac gives the scheduler (KubernetesExecutor) rights over pods in its own namespace and
-// the api-server read access to task pods' logs; nothing else talks to the API.
+// rbac gives the scheduler (KubernetesExecutor) rights over pods in its own namespace, the pods that
+// run pod operators the same, and each group with its own identity its ServiceAccount (with rights
+// only when its tasks run pod operators). Nothing else talks to the API.
 func (r *release) rbac(accounts []ServiceAccount) ([]ServiceAccount, []Role) {
-	if !r.executors[validate.Kubernetes] {
-		return accounts, nil
+	var roles []Role
+	if r.anyPodOperators() {
+		accounts = append(accounts, ServiceAccount{Name: r.podOperatorAccount()})
+		roles = append(roles, Role{Name: r.podOperatorAccount(), ServiceAccount: r.podOperatorAccount(), Rules: podRules()})
 	}
-	accounts = append(accounts, ServiceAccount{Name: r.name("scheduler")})
-	return accounts, []Role{{
-		Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"),
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
-			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
-			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"list", "watch"}},
-		},
-	}}
+	if r.executors[validate.Kubernetes] {
+		accounts = append(accounts, ServiceAccount{Name: r.name("scheduler")})
+		roles = append(roles, Role{
+			Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"),
+			Rules: []rbacv1.PolicyRule{
+				{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
+				{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
+				{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
+			},
+		})
+	}
+	// The release's own accounts carry serviceAccount.annotations.
+	for i := range accounts {
+		accounts[i].Annotations = r.ServiceAccount.Annotations
+	}
+	for _, g := range r.TaskGroups {
+		if g.ServiceAccount == nil {
+			continue
+		}
+		name := r.groupAccount(g)
+		accounts = append(accounts, ServiceAccount{Name: name, Annotations: g.ServiceAccount.Annotations})
+		if r.groupPodOperators(g) {
+			roles = append(roles, Role{Name: name, ServiceAccount: name, Rules: podRules()})
+		}
+	}
+	return accounts, roles
 }
 
 // executionAPIURL is where 3.x workers and task pods reach the api-server's task API,
 // keeping a base_url path (apache/airflow#51450).
 func (r *release) executionAPIURL() string {
-	path := ""
-	if base := r.Airflow.Config["api"]["base_url"]; base != "" {
-		if u, err := url.Parse(base); err == nil {
-			path = strings.TrimSuffix(u.Path, "/")
-		}
-	}
-	return fmt.Sprintf("http://%s.%s:%d%s/execution/", r.apiServerName(), r.Metadata.Namespace, APIPort, path)
+	return fmt.Sprintf("http://%s.%s:%d%s/execution/", r.apiServerName(), r.Metadata.Namespace, APIPort, r.basePath())
 }
 
 func ptr[T any](v T) *T { return &v }

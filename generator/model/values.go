@@ -20,6 +20,12 @@ type Values struct {
 	Migration Migration         `json:"migration"`
 	// UsersJob, on Airflow 2, creates and updates the FAB users from their Secrets.
 	UsersJob *UsersJob `json:"usersJob,omitempty"`
+	// Logins is who can log in and where each password is, for NOTES.txt.
+	Logins Logins `json:"logins"`
+	// URL is where users open the UI (ui.baseURL), for NOTES.txt; empty means port-forward.
+	URL string `json:"url,omitempty"`
+	// UI is the Ingress or HTTPRoute to the UI, if any.
+	UI *UIRoute `json:"ui,omitempty"`
 	// LogRetention, when set, deletes old files from the log volume daily.
 	LogRetention *LogRetention `json:"logRetention,omitempty"`
 	Workloads    []Workload    `json:"workloads"`
@@ -28,9 +34,26 @@ type Values struct {
 	PodTemplatesConfigMap string           `json:"podTemplatesConfigMap,omitempty"`
 	Storage               []Storage        `json:"storage,omitempty"`
 	ServiceAccounts       []ServiceAccount `json:"serviceAccounts"`
-	Roles                 []Role           `json:"roles,omitempty"`
+	// NetworkPolicies, one per component, when networkPolicy.enabled.
+	NetworkPolicies []NetworkPolicy `json:"networkPolicies,omitempty"`
+	Roles           []Role          `json:"roles,omitempty"`
 	// ServiceMonitor, when set, has the Prometheus Operator scrape the StatsD exporter.
 	ServiceMonitor *ServiceMonitor `json:"serviceMonitor,omitempty"`
+}
+
+// Logins is what NOTES.txt says about logging in.
+type Logins struct {
+	Users []Login `json:"users,omitempty"`
+	// EveryoneIsAdmin is auth.insecureEveryoneIsAdmin: no login at all.
+	EveryoneIsAdmin bool `json:"everyoneIsAdmin,omitempty"`
+}
+
+// Login is one auth.users entry: its role and the Secret key holding its password.
+type Login struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+	Secret   string `json:"secret"`
+	Key      string `json:"key"`
 }
 
 // Release is the release the values were made for; the chart refuses any other.
@@ -138,6 +161,8 @@ type Workload struct {
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 	// Checksums names the ConfigMaps this workload reads; their data's hash rolls it.
 	Checksums []string `json:"checksums,omitempty"`
+	// PodAnnotations go on the pod template beside the checksums.
+	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
 	// SecretVersions names user Secrets the workload reads at start; a change to one (its
 	// resourceVersion, read by helm at upgrade) rolls it.
 	SecretVersions []string                   `json:"secretVersions,omitempty"`
@@ -164,14 +189,18 @@ type KEDA struct {
 
 // TaskPod is one KubernetesExecutor task group's pod template file.
 type TaskPod struct {
-	Group        string                      `json:"group"`
-	File         string                      `json:"file"`
-	Image        string                      `json:"image"`
-	Env          []corev1.EnvVar             `json:"env,omitempty"`
-	Resources    corev1.ResourceRequirements `json:"resources"`
-	NodeSelector map[string]string           `json:"nodeSelector,omitempty"`
-	Tolerations  []corev1.Toleration         `json:"tolerations,omitempty"`
-	Affinity     *corev1.Affinity            `json:"affinity,omitempty"`
+	Group string `json:"group"`
+	// ServiceAccount, Volumes and VolumeMounts add to the Airflow pods' (pod operators' API access).
+	ServiceAccount string                      `json:"serviceAccount,omitempty"`
+	Volumes        []corev1.Volume             `json:"volumes,omitempty"`
+	VolumeMounts   []corev1.VolumeMount        `json:"volumeMounts,omitempty"`
+	File           string                      `json:"file"`
+	Image          string                      `json:"image"`
+	Env            []corev1.EnvVar             `json:"env,omitempty"`
+	Resources      corev1.ResourceRequirements `json:"resources"`
+	NodeSelector   map[string]string           `json:"nodeSelector,omitempty"`
+	Tolerations    []corev1.Toleration         `json:"tolerations,omitempty"`
+	Affinity       *corev1.Affinity            `json:"affinity,omitempty"`
 }
 
 // Storage is a PersistentVolume pre-bound to its claim; both outlive the release.
@@ -186,7 +215,8 @@ type Storage struct {
 
 // ServiceAccount is one identity of the release's pods.
 type ServiceAccount struct {
-	Name string `json:"name"`
+	Name        string            `json:"name"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Role is a namespaced Role bound to one service account.

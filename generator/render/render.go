@@ -42,6 +42,8 @@ type Result struct {
 	Chart map[string][]byte
 	// Manifest is every rendered object, as `helm template` prints them.
 	Manifest []byte
+	// Notes is NOTES.txt as `helm install` prints it after a first install.
+	Notes string
 	// Warnings are problems that did not stop the render.
 	Warnings diag.List
 }
@@ -53,7 +55,7 @@ func (r *Result) Name() string { return r.Release.Metadata.Name }
 func Files(spec string, overlays ...string) (*Result, error) {
 	loaded, err := load.Files(spec, overlays)
 	if err != nil {
-		return nil, err
+		return nil, loadProblems(loaded, err)
 	}
 	return fromLoaded(loaded)
 }
@@ -62,7 +64,7 @@ func Files(spec string, overlays ...string) (*Result, error) {
 func Inputs(spec load.Input, overlays ...load.Input) (*Result, error) {
 	loaded, err := load.Load(spec, overlays...)
 	if err != nil {
-		return nil, err
+		return nil, loadProblems(loaded, err)
 	}
 	return fromLoaded(loaded)
 }
@@ -70,13 +72,45 @@ func Inputs(spec load.Input, overlays ...load.Input) (*Result, error) {
 // Check loads, defaults and validates without rendering; it returns every problem.
 func Check(spec string, overlays ...string) (diag.List, error) {
 	loaded, err := load.Files(spec, overlays)
-	if l, ok := err.(diag.List); ok {
-		return l, nil
-	}
 	if err != nil {
+		if l, ok := loadProblems(loaded, err).(diag.List); ok {
+			return l, nil
+		}
 		return nil, err
 	}
 	return check(loaded), nil
+}
+
+// loadProblems is a failed load's error, with the validation problems of what could be loaded
+// (a partial release) beside its own, so one run shows both. Problems about a field the loader
+// already reported (and dropped) are left out: they would only repeat it.
+func loadProblems(loaded *load.Result, err error) error {
+	l, ok := err.(diag.List)
+	if !ok || loaded == nil {
+		return err
+	}
+	out := append(diag.List{}, l...)
+	for _, p := range check(loaded) {
+		if !reported(p.Path, l) {
+			out = append(out, p)
+		}
+	}
+	out.Sort()
+	return out
+}
+
+// itemName is how validation names a list item in a path: "taskGroups[1] (fortran)".
+var itemName = regexp.MustCompile(`\] \([^)]*\)`)
+
+// reported says whether path is a field some load problem is about, or lies inside one.
+func reported(path string, problems diag.List) bool {
+	path = itemName.ReplaceAllString(path, "]")
+	for _, p := range problems {
+		if p.Path != "" && (path == p.Path || strings.HasPrefix(path, p.Path+".") || strings.HasPrefix(path, p.Path+"[")) {
+			return true
+		}
+	}
+	return false
 }
 
 // check defaults the loaded release and returns every problem it has.
@@ -95,11 +129,11 @@ func fromLoaded(loaded *load.Result) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	manifest, err := templateChart(ch, rel.Metadata.Name, rel.Metadata.Namespace)
+	manifest, notes, err := templateChart(ch, rel.Metadata.Name, rel.Metadata.Namespace)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Release: rel, Chart: files, Manifest: manifest, Warnings: problems.Warnings()}, nil
+	return &Result{Release: rel, Chart: files, Manifest: manifest, Notes: notes, Warnings: problems.Warnings()}, nil
 }
 
 // chartFiles assembles the chart: the embedded templates plus this release's
@@ -168,10 +202,11 @@ func Template(files map[string][]byte, name, namespace string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return templateChart(ch, name, namespace)
+	manifest, _, err := templateChart(ch, name, namespace)
+	return manifest, err
 }
 
-func templateChart(ch *chart.Chart, name, namespace string) ([]byte, error) {
+func templateChart(ch *chart.Chart, name, namespace string) ([]byte, string, error) {
 	vals := chartutil.Values(ch.Values)
 	caps := chartutil.DefaultCapabilities.Copy()
 	// The schema is checked by Helm at install and by the lint tests; checking the values
@@ -179,14 +214,16 @@ func templateChart(ch *chart.Chart, name, namespace string) ([]byte, error) {
 	opts := chartutil.ReleaseOptions{Name: name, Namespace: namespace, IsInstall: true, Revision: 1}
 	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, true)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	top["Release"].(map[string]any)["Service"] = "airkube"
 	out, err := engine.Render(ch, top)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	delete(out, path.Join(ch.Name(), "templates", "NOTES.txt"))
+	notesFile := path.Join(ch.Name(), "templates", "NOTES.txt")
+	notes := out[notesFile]
+	delete(out, notesFile)
 	for k, v := range out {
 		if strings.TrimSpace(v) == "" {
 			delete(out, k)
@@ -196,7 +233,7 @@ func templateChart(ch *chart.Chart, name, namespace string) ([]byte, error) {
 	for _, m := range sortManifests(out) {
 		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.source, strings.TrimSpace(m.content))
 	}
-	return b.Bytes(), nil
+	return b.Bytes(), notes, nil
 }
 
 type manifest struct{ source, kind, content string }

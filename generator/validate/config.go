@@ -26,8 +26,9 @@ var Managed = map[string]string{
 	"celery_broker_transport_options.visibility_timeout": "broker.visibilityTimeout",
 	"kubernetes_executor.namespace":                      "metadata.namespace",
 	"kubernetes_executor.pod_template_file":              "taskGroups",
-	"kubernetes_executor.in_cluster":                     "airkube (executors run in the cluster)",
+	"kubernetes_executor.in_cluster":                     "kubernetesAPI (airkube's kubeconfig)",
 	"kubernetes_executor.ssl_ca_cert":                    "kubernetesAPI.caBundle",
+	"kubernetes_executor.config_file":                    "kubernetesAPI (airkube's kubeconfig)",
 	"kubernetes_executor.verify_ssl":                     "kubernetesAPI.verifySSL",
 	"api.secret_key":                                     "secrets.existingSecret",
 	"webserver.secret_key":                               "secrets.existingSecret",
@@ -38,6 +39,8 @@ var Managed = map[string]string{
 	"core.simple_auth_manager_passwords_file":            "auth.users (built from their Secrets at start)",
 	"core.simple_auth_manager_all_admins":                "auth.insecureEveryoneIsAdmin",
 	"webserver.config_file":                              "auth.webserverConfig",
+	"api.base_url":                                       "ui.baseURL",
+	"webserver.base_url":                                 "ui.baseURL",
 }
 
 // airflowConfig checks the user's airflow.cfg keys; managed are the keys airkube sets for this release.

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
 	"github.com/airkube/airkube/generator/diag"
@@ -93,9 +95,11 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.database(&r.Database)
 	c.broker(r, executors)
 	c.storage(&r.Storage)
-	c.kubernetesAPI(&r.KubernetesAPI, executors)
+	c.kubernetesAPI(r, executors)
 	c.components(r, major)
 	c.auth(&r.Auth, major)
+	c.ui(&r.UI)
+	c.networkPolicy(&r.NetworkPolicy)
 	c.metrics(r)
 	c.taskGroups(r, executors)
 	c.airflowConfig(r.Airflow.Config, r.Airflow.Version, managedKeys(r))
@@ -332,16 +336,28 @@ func (c *checker) csi(path string, v *v1alpha1.CSI) {
 	}
 }
 
-func (c *checker) kubernetesAPI(k *v1alpha1.KubernetesAPI, executors map[string]bool) {
+func (c *checker) kubernetesAPI(r *v1alpha1.AirflowRelease, executors map[string]bool) {
+	k := &r.KubernetesAPI
+	podOperators := k.PodOperators
+	for _, g := range r.TaskGroups {
+		if g.PodOperators != nil && *g.PodOperators {
+			podOperators = true
+		}
+	}
 	if ca := k.CABundle; ca != nil {
 		if (ca.ConfigMap == "") == (ca.Secret == "") {
 			c.errorf("kubernetesAPI.caBundle", "give exactly one of configMap or secret")
 		}
 	}
 	insecure := k.VerifySSL != nil && !*k.VerifySSL
+	if k.Server != "" {
+		if u, err := url.Parse(k.Server); err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			c.errorf("kubernetesAPI.server", "%q is not an API server URL like https://api.example.com:6443", k.Server)
+		}
+	}
 	switch {
-	case (k.CABundle != nil || k.VerifySSL != nil) && !executors[Kubernetes]:
-		c.errorf("kubernetesAPI", "only used by KubernetesExecutor, which this release does not run; remove it")
+	case (k.CABundle != nil || k.VerifySSL != nil || k.Server != "") && !executors[Kubernetes] && !podOperators:
+		c.errorf("kubernetesAPI", "only used by the KubernetesExecutor or by pod operators (podOperators: true), neither of which this release runs; remove it or set podOperators: true")
 	case insecure && !k.AllowInsecureTLS:
 		c.errorf("kubernetesAPI.verifySSL", "false turns off TLS checks of the Kubernetes API; give caBundle with the API's CA instead, or set allowInsecureTLS: true to accept the risk")
 	case insecure:
@@ -394,6 +410,16 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 				c.errorf(path+".executor", "%q is not one of the release's executors (%s)", g.Executor, strings.Join(release, ", "))
 			}
 			continue
+		}
+		if sa := g.ServiceAccount; sa != nil {
+			for k := range sa.Annotations {
+				if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+					c.errorf(path+".serviceAccount.annotations", "%q is not an annotation key: %s", k, strings.Join(errs, "; "))
+				}
+			}
+			if g.Executor == Local {
+				c.errorf(path+".serviceAccount", "LocalExecutor tasks run in the scheduler, under the release's ServiceAccount: give the identity in serviceAccount at the top, or run this group with %s or %s", Celery, Kubernetes)
+			}
 		}
 		switch g.Executor {
 		case Local:

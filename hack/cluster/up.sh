@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts (or reuses) a local kwok cluster from the cached pinned binaries, ready for `helm upgrade --install`:
-# a fake node and KEDA's CRDs, ensured on every call. Prints its kubeconfig path last.
+# a fake node and the CRDs of airkube's options (KEDA, Gateway API, ServiceMonitor), ensured on every
+# call. Prints its kubeconfig path last.
 set -o errexit -o nounset -o pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -54,7 +55,7 @@ else
 fi
 
 # What every release needs, also on a cluster that was already running: the CRDs of airkube's options
-# (crds.sh; AIRKUBE_KEDA_CRDS may name their folder) and the node.
+# (crds.sh; AIRKUBE_CRDS may name their folder) and the node.
 "${ROOT}/hack/cluster/crds.sh" "${BIN}/kubectl" "${KUBECONFIG_PATH}"
 AIRKUBE_NODES_KUBECONFIG="${KUBECONFIG_PATH}" "${ROOT}/hack/cluster/nodes.sh" "${NODE}" \
   -t airkube.dev/fallback:PreferNoSchedule
@@ -65,7 +66,7 @@ helm="$(find "${CACHE}/bin" -mindepth 2 -maxdepth 2 -path '*/helm-v3*/helm' -typ
 [[ -z "${helm}" ]] || path+=":$(dirname "${helm}")"
 [[ -n "${helm}" ]] || command -v helm >/dev/null || echo "no Helm 3 CLI found: make e2e builds the pinned one" >&2
 cat >&2 <<HINT
-cluster ${NAME} is ready: node ${NODE} and KEDA's CRDs. To use it with kubectl and helm:
+cluster ${NAME} is ready: node ${NODE} and the CRDs of airkube's options. To use it with kubectl and helm:
   export KUBECONFIG=${KUBECONFIG_PATH} PATH="${path}:\$PATH"
 Then create what your spec names before helm upgrade --install; for values/weather-etl.yaml (README.md, "Deploying the output"):
   kubectl create namespace airflow

@@ -36,6 +36,7 @@ kind cluster ${AIRKUBE_CLUSTER} is up; its NAS stand-in is ${AIRKUBE_CACHE:-${HO
   export KUBECONFIG=${kubeconfig}
   kubectl apply -f overlays/kind/environment.yaml
   kubectl -n airflow create secret generic airflow-db --from-literal=password='p@ss:w/rd%#?&'
+  kubectl -n airflow create secret generic airflow-users --from-literal=admin="\$(head -c 18 /dev/urandom | base64)" --from-literal=forecaster="\$(head -c 18 /dev/urandom | base64)"
   bin/airkube render -f values/weather-etl.yaml --overlay overlays/kind
   helm upgrade --install weather-etl out/weather-etl --namespace airflow --wait --wait-for-jobs --timeout 15m
 HINT

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the real-Airflow suite (tests/airflow): ensures the Airflow venvs every golden case needs
-# (hack/airflow/venv.sh, cached), a pinned pytest venv (tests/airflow/requirements.txt, cached), the
+# (hack/airflow/venv.sh, cached), a pinned pytest venv (tests/airflow/requirements.txt, cached),
+# Debian's chromium and chromedriver for the UI test (hack/airflow/browser.sh, installed when missing), the
 # pinned StatsD exporter (hack/tools/statsd-exporter.sh, cached),
 # starts the tests' PostgreSQL and Redis (hack/airflow/services.sh), runs pytest, and stops every
 # process it started, also on failure or interrupt.
@@ -70,6 +71,9 @@ mkdir -p "${CACHE_ROOT}/tools"
     touch "${RUNNER}/.airkube-complete"
   fi
 ) 9>"${CACHE_ROOT}/tools/.pytest.lock"
+
+phase "headless browser (chromium, chromedriver)"
+hack/airflow/browser.sh
 
 phase "statsd_exporter (the metrics test's exporter)"
 hack/tools/statsd-exporter.sh >/dev/null

@@ -8,13 +8,13 @@ cd "${ROOT}"
 source hack/tools/versions.env
 CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 
-# Pinned Helm CLI for the plain-CLI install tests, and KEDA's CRDs (the suite installs them too).
+# Pinned Helm CLI for the plain-CLI install tests, and the CRDs of airkube's options (the suite installs them too).
 HELM_BIN="${CACHE}/bin/helm-${HELM_VERSION}"
 if [[ ! -x "${HELM_BIN}/helm" ]]; then
   echo "building helm ${HELM_VERSION}" >&2
   GOBIN="${HELM_BIN}" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
 fi
-export AIRKUBE_KEDA_CRDS="${AIRKUBE_KEDA_CRDS:-$(hack/cluster/crds.sh --dir)}"
+export AIRKUBE_CRDS="${AIRKUBE_CRDS:-$(hack/cluster/crds.sh --dir)}"
 
 RUN=()
 if [[ "${AIRKUBE_E2E_CLUSTER:-kwok}" == "kind" ]]; then

@@ -701,7 +701,15 @@ def test_inputs(objects, *, db_password=TEST_DB_PASSWORD, db_uri=None, broker_ur
             secrets.setdefault((o["metadata"]["name"], "password"), redis_password)
     # Outside ConfigMaps/Secrets mounted as volumes (the Kubernetes API's CA bundle).
     for c in airflow_containers(objects):
-        for v in c.pod_spec.get("volumes", []) or []:
+        vols = list(c.pod_spec.get("volumes", []) or [])
+        # A projected volume's ConfigMap and Secret sources (the kube-api volume: CA bundle).
+        for v in list(vols):
+            for src in (v.get("projected") or {}).get("sources", []):
+                if "configMap" in src:
+                    vols.append({"configMap": src["configMap"]})
+                elif "secret" in src:
+                    vols.append({"secret": {"secretName": src["secret"]["name"], "items": src["secret"].get("items")}})
+        for v in vols:
             if "configMap" in v and find(objects, "ConfigMap", v["configMap"]["name"]) is None:
                 for it in v["configMap"].get("items") or [{"key": "ca.crt"}]:
                     configmaps[(v["configMap"]["name"], it["key"])] = ca_pem

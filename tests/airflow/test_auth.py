@@ -21,7 +21,6 @@ import http.cookiejar
 import json
 import os
 import re
-import stat
 import time
 import urllib.error
 import urllib.parse
@@ -29,6 +28,7 @@ import urllib.request
 
 import pytest
 
+import airflow_ui
 import podenv
 from kube_fixture import Processes, free_port, http_ok, probe_url, rows, wait_for
 
@@ -74,13 +74,6 @@ def _secrets(objects, services, admin=ADMIN_PASSWORD):
     return secrets
 
 
-def _migrate(objects, secrets, root, venv):
-    migrate = [c for c in podenv.airflow_containers(objects) if c.component == "migrate"][0]
-    env = podenv.materialize(objects, migrate, secrets, root)
-    p = podenv.run(env, root, migrate.container["args"], venv=venv, timeout=600)
-    assert p.returncode == 0, "%s failed:\n%s%s" % (migrate.container["args"], p.stdout[-3000:], p.stderr[-3000:])
-
-
 def _no_password_outside_secrets(objects):
     for o in objects:
         if o.get("kind") == "Secret":
@@ -99,37 +92,17 @@ def test_simple_auth_manager_users_from_secrets(services, tmp_path):
     _no_password_outside_secrets(objects)
     venv = podenv.venv_for(version)
     secrets = _secrets(objects, services)
-    _migrate(objects, secrets, tmp_path / "migrate", venv)
+    airflow_ui.migrate(objects, secrets, tmp_path / "migrate", venv)
 
-    api = [c for c in podenv.airflow_containers(objects) if c.component == "api-server" and not c.init][0]
-    # The init container is no Airflow container (no Airflow config or secrets): taken from the pod.
-    init = [podenv.Container(api.workload, api.component, None, c, api.pod_spec, api.pod_meta, init=True)
-            for c in api.pod_spec.get("initContainers", []) if c["name"] == "auth-passwords"]
-    assert len(init) == 1, "the api-server pod has no auth-passwords init container"
-    init = init[0]
+    _, init = airflow_ui.api_server(objects)
     assert sorted(e["name"] for e in init.container["env"]) == ["AIRKUBE_USER_PASSWORD_0", "AIRKUBE_USER_PASSWORD_1"]
 
     procs = Processes(tmp_path / "logs")
 
     def start_pod(name, secrets):
         """One api-server pod: its init container writes the passwords file, then Airflow starts."""
-        root = tmp_path / name
-        ienv = podenv.materialize(objects, init, secrets, root)
-        t = time.monotonic()
-        p = podenv.run(ienv, root, init.container["args"], venv=venv, timeout=120)
-        assert p.returncode == 0, "auth-passwords failed:\n%s%s" % (p.stdout, p.stderr)
-        assert ADMIN_PASSWORD not in p.stdout + p.stderr and NEW_ADMIN_PASSWORD not in p.stdout + p.stderr
-        print("%s: auth-passwords ran in %.1fs: %s" % (name, time.monotonic() - t, p.stdout.strip()))
-        pwfile = root / "opt/airkube/auth/passwords.json"
-        assert stat.S_IMODE(pwfile.stat().st_mode) == 0o600, oct(pwfile.stat().st_mode)
-        env = podenv.materialize(objects, api, secrets, root)
-        port = free_port()
-        env["AIRFLOW__API__PORT"] = str(port)
-        proc = procs.start(name, env, root, api.container["args"], venv)
-        t = time.monotonic()
-        wait_for("%s's rendered startupProbe" % name, lambda: http_ok(probe_url(api, "startupProbe", port)), 240, procs=procs)
-        print("%s: started in %.1fs" % (name, time.monotonic() - t))
-        return proc, "http://127.0.0.1:%d" % port
+        return airflow_ui.start_api_server(objects, secrets, tmp_path / name, venv, procs, name=name,
+                                           hidden=(ADMIN_PASSWORD, NEW_ADMIN_PASSWORD))
 
     def token(base, user, password):
         t = time.monotonic()
@@ -194,7 +167,7 @@ def test_fab_users_job_from_secrets(services, tmp_path):
     _no_password_outside_secrets(objects)
     venv = podenv.venv_for(version)
     secrets = _secrets(objects, services)
-    _migrate(objects, secrets, tmp_path / "migrate", venv)
+    airflow_ui.migrate(objects, secrets, tmp_path / "migrate", venv)
 
     job = [c for c in podenv.airflow_containers(objects, init=True) if c.component == "users"]
     assert [c.name for c in job] == ["wait-for-migrations", "users"], job

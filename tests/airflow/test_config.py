@@ -93,7 +93,7 @@ def expected(case) -> dict:
     if major == 3:
         exp["api.secret_key"] = podenv.TEST_SECRET_KEY
         exp["api_auth.jwt_secret"] = podenv.TEST_JWT_SECRET
-        base = ((s.get("airflow") or {}).get("config") or {}).get("api", {}).get("base_url", "")
+        base = (s.get("ui") or {}).get("baseURL", "")
         path = urllib.parse.urlsplit(base).path.rstrip("/") if base else ""
         exp["core.execution_api_server_url"] = f"http://{s['metadata']['name']}-api-server.{ns}:8080{path}/execution/"
     else:
@@ -102,13 +102,15 @@ def expected(case) -> dict:
         exp["celery.broker_url"] = podenv.TEST_BROKER_URL
     if "KubernetesExecutor" in executors or "CeleryKubernetesExecutor" in executors:
         exp["kubernetes_executor.namespace"] = ns
-        exp["kubernetes_executor.in_cluster"] = "True"
+        # The executor reads airkube's kubeconfig (server, CA, projected token): in_cluster off.
+        exp["kubernetes_executor.in_cluster"] = "False"
+        exp["kubernetes_executor.config_file"] = "/opt/airkube/kube/config"
         groups = [g for g in s.get("taskGroups") or [] if g.get("executor", executors[0]) in ("KubernetesExecutor",)]
         if groups:
             exp["kubernetes_executor.pod_template_file"] = f"/opt/airkube/pod-templates/{groups[0]['name']}.yaml"
         api = s.get("kubernetesAPI") or {}
         if api.get("caBundle"):
-            exp["kubernetes_executor.ssl_ca_cert"] = "/opt/airkube/kube-ca/ca.crt"
+            exp["kubernetes_executor.ssl_ca_cert"] = "/opt/airkube/kube/ca.crt"
         if api.get("verifySSL") is False:
             exp["kubernetes_executor.verify_ssl"] = "False"
     return exp
@@ -266,7 +268,7 @@ def test_component_config(case, index, tmp_path_factory):
         if lm is None or lm.get("readOnly"):
             problems.append(f"{c} has no writable mount at the log folder {exp['logging.base_log_folder']}")
     if c.component == "scheduler":
-        for key in ("kubernetes_executor.pod_template_file", "kubernetes_executor.ssl_ca_cert"):
+        for key in ("kubernetes_executor.pod_template_file", "kubernetes_executor.ssl_ca_cert", "kubernetes_executor.config_file"):
             if key in exp:
                 f = r["root"] / exp[key].lstrip("/")
                 if not f.is_file():

@@ -143,7 +143,10 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
     secrets, configmaps = podenv.test_inputs(objects, db_password=services.pg_password, ca_pem=ca)
     sched_deploy = podenv.find(objects, "Deployment", "kx-scheduler")
     sched_pod = sched_deploy["spec"]["template"]["spec"]
-    assert sched_pod.get("automountServiceAccountToken") is True, "the scheduler needs its token in-cluster"
+    # Its token is the kube-api volume's projected one (what the kubeconfig reads), not an automount.
+    kube_api = [v for v in sched_pod["volumes"] if v["name"] == "kube-api"]
+    assert kube_api and any("serviceAccountToken" in x for x in kube_api[0]["projected"]["sources"]), sched_pod["volumes"]
+    assert sched_pod.get("automountServiceAccountToken") is False
     kubeconfig = kube.service_account_kubeconfig(namespace, sched_pod["serviceAccountName"],
                                                  tmp_path / "scheduler-sa.kubeconfig")
     overrides = dict(OVERRIDES)
@@ -165,8 +168,8 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
         sched, env, root = _start_component(objects, "scheduler", secrets, configmaps, tmp_path, venv, procs, overrides)
         cfg = _cfg((root / "opt/airkube/config/airflow.cfg").read_text())
         # The rendered file the overrides leave in force: CA file, namespace, default template.
-        assert cfg["kubernetes_executor"]["ssl_ca_cert"] == "/opt/airkube/kube-ca/ca.crt"
-        assert (root / "opt/airkube/kube-ca/ca.crt").read_text() == ca
+        assert cfg["kubernetes_executor"]["ssl_ca_cert"] == "/opt/airkube/kube/ca.crt"
+        assert (root / "opt/airkube/kube/ca.crt").read_text() == ca
         assert cfg["kubernetes_executor"]["namespace"] == namespace
         if major == 3:
             _start_component(objects, "dag-processor", secrets, configmaps, tmp_path, venv, procs, {})

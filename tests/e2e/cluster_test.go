@@ -76,21 +76,25 @@ func setup() error {
 	if cluster.dynamic, err = dynamic.NewForConfig(cluster.config); err != nil {
 		return err
 	}
-	if err := installCRDs(os.Getenv("AIRKUBE_KEDA_CRDS")); err != nil {
-		return fmt.Errorf("installing KEDA CRDs: %w", err)
+	if err := installCRDs(os.Getenv("AIRKUBE_CRDS")); err != nil {
+		return fmt.Errorf("installing the CRDs of airkube's options: %w", err)
 	}
 	cluster.mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cluster.client.Discovery()))
 	return ensureNodes()
 }
 
-// installCRDs applies the KEDA CRDs shipped in KEDA's Go module and waits until they serve.
+// crdAPIs are the API group versions the CRDs of airkube's options serve (hack/cluster/crds.sh).
+var crdAPIs = []string{"keda.sh/v1alpha1", "gateway.networking.k8s.io/v1", "monitoring.coreos.com/v1"}
+
+// installCRDs applies the CRDs hack/cluster/crds.sh gathers from their projects' Go modules (KEDA,
+// the Gateway API, prometheus-operator) and waits until they serve.
 func installCRDs(dir string) error {
 	if dir == "" {
-		return fmt.Errorf("AIRKUBE_KEDA_CRDS is not set (make e2e sets it)")
+		return fmt.Errorf("AIRKUBE_CRDS is not set (make e2e sets it)")
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "keda.sh_*.yaml"))
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no KEDA CRDs in %s", dir)
+		return fmt.Errorf("no CRDs in %s", dir)
 	}
 	crds := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 	for _, f := range files {
@@ -107,10 +111,15 @@ func installCRDs(dir string) error {
 			return fmt.Errorf("%s: %w", f, err)
 		}
 	}
-	return poll(time.Minute, func() (bool, error) {
-		_, err := cluster.client.Discovery().ServerResourcesForGroupVersion("keda.sh/v1alpha1")
-		return err == nil, nil
-	})
+	for _, api := range crdAPIs {
+		if err := poll(time.Minute, func() (bool, error) {
+			_, err := cluster.client.Discovery().ServerResourcesForGroupVersion(api)
+			return err == nil, nil
+		}); err != nil {
+			return fmt.Errorf("%s is not served: %w", api, err)
+		}
+	}
+	return nil
 }
 
 // createObject creates a rendered or written object through the dynamic client: in ns when its kind

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +76,7 @@ func kindEnvironment(t *testing.T) {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
+	setUserPasswords(t, map[string]string{"admin": kindAdminPassword, "forecaster": kindViewerPassword})
 	if err := poll(5*time.Minute, func() (bool, error) {
 		d, err := cluster.client.AppsV1().Deployments(kindNS).Get(ctx, "postgres", metav1.GetOptions{})
 		return err == nil && d.Status.AvailableReplicas == 1, nil
@@ -369,15 +371,23 @@ func assertGroupsRan(t *testing.T, res *render.Result, db, runID string, rec *po
 	}
 }
 
+// Passwords of the kind environment's users Secret (airflow-users), as a user would create it.
+const (
+	kindAdminPassword  = "Adm1n p@ss:w/rd%&\"'"
+	kindViewerPassword = "v1ewer+=#?"
+)
+
 // apiServer reaches a 3.x api-server through a port-forward, as a user without an Ingress does, and
-// logs in as admin with the password SimpleAuthManager generated in that pod.
+// holds the token of a user logged in with the password from the users Secret.
 type apiServer struct {
 	base, token string
 }
 
-func connectAPIServer(t *testing.T, release string) *apiServer {
+// portForward forwards a free local port to port of the release's pod of component and returns
+// its base URL.
+func portForward(t *testing.T, release, component string, port int) string {
 	t.Helper()
-	pod := podOf(t, kindNS, "app.kubernetes.io/instance="+release+",app.kubernetes.io/component=api-server")
+	pod := podOf(t, kindNS, "app.kubernetes.io/instance="+release+",app.kubernetes.io/component="+component)
 	req := cluster.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(kindNS).Name(pod).SubResource("portforward")
 	transport, upgrader, err := spdy.RoundTripperFor(cluster.config)
 	if err != nil {
@@ -385,7 +395,7 @@ func connectAPIServer(t *testing.T, release string) *apiServer {
 	}
 	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, "POST", req.URL())
 	stop, ready := make(chan struct{}), make(chan struct{})
-	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{"0:8080"}, stop, ready, io.Discard, io.Discard)
+	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("0:%d", port)}, stop, ready, io.Discard, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,29 +404,39 @@ func connectAPIServer(t *testing.T, release string) *apiServer {
 	select {
 	case <-ready:
 	case <-time.After(time.Minute):
-		t.Fatal("port-forward to the api-server did not become ready")
+		t.Fatalf("port-forward to %s did not become ready", pod)
 	}
 	ports, err := fw.GetPorts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &apiServer{base: fmt.Sprintf("http://127.0.0.1:%d", ports[0].Local)}
-	passwords, err := execIn(kindNS, pod, "api-server", "sh", "-c", `cat "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"`)
+	return fmt.Sprintf("http://127.0.0.1:%d", ports[0].Local)
+}
+
+// login posts a user's password to a 3.x api-server's /auth/token: the HTTP status and the token.
+func login(t *testing.T, base, user, password string) (int, string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": user, "password": password})
+	resp, err := http.Post(base+"/auth/token", "application/json", bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf("reading the generated admin password: %v", err)
+		t.Fatal(err)
 	}
-	var users map[string]string
-	if err := json.Unmarshal([]byte(passwords), &users); err != nil {
-		t.Fatalf("generated passwords %q: %v", passwords, err)
-	}
-	body, _ := json.Marshal(map[string]string{"username": "admin", "password": users["admin"]})
+	defer resp.Body.Close()
 	var tok struct {
 		AccessToken string `json:"access_token"`
 	}
-	if err := json.Unmarshal(api.call(t, "POST", "/auth/token", body), &tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("no access token: %v", err)
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	return resp.StatusCode, tok.AccessToken
+}
+
+func connectAPIServer(t *testing.T, release, user, password string) *apiServer {
+	t.Helper()
+	api := &apiServer{base: portForward(t, release, "api-server", 8080)}
+	status, tok := login(t, api.base, user, password)
+	if status != http.StatusCreated || tok == "" {
+		t.Fatalf("logging in as %s with the password in its Secret: HTTP %d", user, status)
 	}
-	api.token = tok.AccessToken
+	api.token = tok
 	return api
 }
 
@@ -495,7 +515,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		assertGroupsRan(t, res, "airflow", groupsRun, rec, legacy)
 
 		// The Fortran task's log, read back through the api-server's REST API, from the log volume.
-		api := connectAPIServer(t, name)
+		api := connectAPIServer(t, name, "admin", kindAdminPassword)
 		log := api.call(t, "GET", "/api/v2/dags/airkube_e2e_groups/dagRuns/"+groupsRun+"/taskInstances/fortran/logs/1?full_content=true", nil)
 		if !bytes.Contains(log, []byte("airkube fortran sum=21")) {
 			t.Errorf("the Fortran task's log through the REST API lacks its program's output:\n%s", log)
@@ -503,6 +523,33 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(nasDir(t), "logs", "dag_id=airkube_e2e_groups", "run_id="+groupsRun, "task_id=*", "attempt=1.log"))
 		if len(files) != len(res.Release.TaskGroups) {
 			t.Errorf("task logs on the NAS: %v, want one per group", files)
+		}
+	})
+
+	t.Run("logins come from the users Secret and follow its changes", func(t *testing.T) {
+		base := portForward(t, name, "api-server", 8080)
+		for user, pw := range map[string]string{"admin": kindAdminPassword, "forecaster": kindViewerPassword} {
+			if status, _ := login(t, base, user, pw); status != http.StatusCreated {
+				t.Errorf("%s with the password in airflow-users: HTTP %d, want 201", user, status)
+			}
+			if status, _ := login(t, base, user, pw+"x"); status != http.StatusUnauthorized {
+				t.Errorf("%s with a wrong password: HTTP %d, want 401", user, status)
+			}
+		}
+		// A new password in the Secret; the next upgrade (nothing else changed) rolls the api-server only.
+		const rotated = "r0tated-Adm1n!"
+		setUserPasswords(t, map[string]string{"admin": rotated, "forecaster": kindViewerPassword})
+		before := generations(t, kindNS, name)
+		figure(t, "kind weather-etl upgrade after a password change", helmInstall(t, res))
+		if got, want := rolled(before, generations(t, kindNS, name)), []string{"weather-etl-api-server"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("rolled %v, want %v", got, want)
+		}
+		base = portForward(t, name, "api-server", 8080)
+		if status, _ := login(t, base, "admin", rotated); status != http.StatusCreated {
+			t.Errorf("admin with the changed password: HTTP %d, want 201", status)
+		}
+		if status, _ := login(t, base, "admin", kindAdminPassword); status != http.StatusUnauthorized {
+			t.Errorf("admin with the old password after the change: HTTP %d, want 401", status)
 		}
 	})
 
@@ -568,6 +615,22 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 
 	// Leave the cluster to the next test.
 	helmInstall(t, res, "uninstall", name, "--namespace", kindNS, "--wait", "--timeout", "5m")
+}
+
+// setUserPasswords creates or replaces the users Secret (airflow-users) with these passwords.
+func setUserPasswords(t *testing.T, passwords map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	secrets := cluster.client.CoreV1().Secrets(kindNS)
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "airflow-users"}, StringData: passwords}
+	if _, err := secrets.Create(ctx, s, metav1.CreateOptions{}); apierrors.IsAlreadyExists(err) {
+		_, err = secrets.Update(ctx, s, metav1.UpdateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // assertLogRetention puts old, new, nested and symlinked files on the NAS's log folder (owned by
@@ -656,6 +719,9 @@ components:
   scheduler: {resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {memory: 1Gi}}}
   apiServer: {resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {memory: 1Gi}}}
   dagProcessor: {resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {memory: 1Gi}}}
+auth:
+  users:
+    - {username: admin, role: Admin, passwordSecret: {name: airflow-users, key: admin}}
 taskGroups:
   - {name: fortran, $patch: delete}
   - name: legacy
@@ -675,6 +741,20 @@ func TestE2EKind211(t *testing.T) {
 	rec := recordTaskPods(t, kindNS)
 	figure(t, "kind legacy-kx (2.11) install to ready", helmInstall(t, res))
 	assertReady(t, res)
+	// The users Job made the FAB user: its password from the Secret opens the REST API (basic auth).
+	base := portForward(t, name, "webserver", 8080)
+	for pw, want := range map[string][]int{kindAdminPassword: {http.StatusOK}, kindAdminPassword + "x": {http.StatusUnauthorized, http.StatusForbidden}} {
+		req, _ := http.NewRequest("GET", base+"/api/v1/dags", nil)
+		req.SetBasicAuth("admin", pw)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if !slices.Contains(want, resp.StatusCode) {
+			t.Errorf("2.11 webserver, admin with password %q: HTTP %d, want %v", pw, resp.StatusCode, want)
+		}
+	}
 	run := "e2e-211-groups-" + runSuffix
 	figure(t, "kind legacy-kx (2.11) DAG run through 2 groups", runGroups(t, name, "airflow211", run))
 	assertGroupsRan(t, res, "airflow211", run, rec, legacyNode(t))

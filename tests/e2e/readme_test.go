@@ -135,6 +135,12 @@ func TestE2EReadmeByHand(t *testing.T) {
 			t.Errorf("database.passwordSecret: Secret %s/%s has no key %s (%v)", ns, s.Name, s.Key, err)
 		}
 	}
+	for i, u := range res.Release.Auth.Users {
+		sec, err := cluster.client.CoreV1().Secrets(ns).Get(ctx, u.PasswordSecret.Name, metav1.GetOptions{})
+		if err != nil || len(sec.Data[u.PasswordSecret.Key]) == 0 {
+			t.Errorf("auth.users[%d] (%s).passwordSecret: Secret %s/%s has no key %s (%v)", i, u.Username, ns, u.PasswordSecret.Name, u.PasswordSecret.Key, err)
+		}
+	}
 	if ca := res.Release.KubernetesAPI.CABundle; ca != nil {
 		key, data := ca.Key, ""
 		if key == "" {

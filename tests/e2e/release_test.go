@@ -151,10 +151,11 @@ func ok(m map[string]string, k string) bool { _, found := m[k]; return found }
 // can asks the API server whether a service account may do verb on resource in ns.
 func can(t *testing.T, sa, verb, resource, ns string) bool {
 	t.Helper()
+	resource, sub, _ := strings.Cut(resource, "/") // "pods/exec": a subresource
 	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User:               sa,
 		Groups:             []string{"system:serviceaccounts", "system:authenticated"},
-		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Resource: resource},
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Resource: resource, Subresource: sub},
 	}}
 	got, err := cluster.client.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), sar, metav1.CreateOptions{})
 	if err != nil {
@@ -206,6 +207,27 @@ func TestE2EWeatherRelease(t *testing.T) {
 		}
 		if can(t, "system:serviceaccount:"+ns+":weather-etl-airflow", "create", "pods", ns) {
 			t.Error("the components' service account may create pods")
+		}
+		// kubernetesAPI.podOperators: the account of the pods that run tasks may run pods here only.
+		kpo := "system:serviceaccount:" + ns + ":weather-etl-pod-operator"
+		for _, verb := range []string{"create", "get", "watch", "delete"} {
+			if !can(t, kpo, verb, "pods", ns) {
+				t.Errorf("the pod-operator account may not %s pods in %s", verb, ns)
+			}
+		}
+		// The fortran group's own identity (annotated ServiceAccount) runs pod operators too: same rights.
+		fortran := "system:serviceaccount:" + ns + ":weather-etl-group-fortran"
+		if !can(t, fortran, "create", "pods", ns) || can(t, fortran, "create", "pods", "default") || can(t, fortran, "list", "secrets", ns) {
+			t.Error("the fortran group's account may not create pods here, or may elsewhere, or may list secrets")
+		}
+		if !can(t, kpo, "get", "pods/log", ns) {
+			t.Error("the pod-operator account may not read its pods' logs")
+		}
+		if can(t, kpo, "create", "pods", "default") || can(t, kpo, "get", "secrets", ns) || can(t, kpo, "create", "pods/exec", ns) {
+			t.Error("the pod-operator account may create pods elsewhere, read secrets or exec into pods")
+		}
+		if !can(t, sched, "get", "pods/log", ns) || can(t, sched, "create", "pods/exec", ns) {
+			t.Error("the scheduler may not read task pods' logs, or may exec into pods")
 		}
 		crbs, err := cluster.client.RbacV1().ClusterRoleBindings().List(context.Background(), metav1.ListOptions{})
 		if err != nil {

@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // APIVersion and Kind identify an airkube spec document.
@@ -23,9 +24,13 @@ type AirflowRelease struct {
 	KubernetesAPI KubernetesAPI `json:"kubernetesAPI,omitempty"`
 	Secrets       Secrets       `json:"secrets,omitempty"`
 	Auth          Auth          `json:"auth,omitempty" doc:"who can log in to the UI and the REST API"`
-	Metrics       *Metrics      `json:"metrics,omitempty" doc:"Prometheus metrics: Airflow's StatsD metrics through an exporter in the release"`
-	Components    Components    `json:"components,omitempty"`
-	TaskGroups    []TaskGroup   `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
+	UI            UI            `json:"ui,omitempty" doc:"how users reach the UI: its URL and an Ingress or a Gateway API route"`
+	NetworkPolicy NetworkPolicy `json:"networkPolicy,omitempty" doc:"NetworkPolicies: each component accepts traffic only from what needs it"`
+	// ServiceAccount annotates the release's own ServiceAccounts (a cloud identity for all of it).
+	ServiceAccount ServiceAccount `json:"serviceAccount,omitempty" doc:"annotations of the release's ServiceAccounts, e.g. a cloud identity (IRSA, GKE Workload Identity, Alibaba RRSA)"`
+	Metrics        *Metrics       `json:"metrics,omitempty" doc:"Prometheus metrics: Airflow's StatsD metrics through an exporter in the release"`
+	Components     Components     `json:"components,omitempty"`
+	TaskGroups     []TaskGroup    `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
 }
 
 // Metadata names the release. The chart refuses to install in another namespace.
@@ -141,9 +146,14 @@ type RemoteLog struct {
 	ConnID        string `json:"connId,omitempty" doc:"the Airflow connection with the storage credentials"`
 }
 
-// KubernetesAPI says how the Kubernetes executor trusts the API server.
+// KubernetesAPI says how every client of the release (the KubernetesExecutor, pod operators, DAG code)
+// reaches and trusts the API server: airkube writes one kubeconfig for all of them.
 type KubernetesAPI struct {
-	CABundle         *CABundle `json:"caBundle,omitempty" doc:"CA certificates the executor trusts for the API server"`
+	Server string `json:"server,omitempty" doc:"the API server's URL; default https://kubernetes.default.svc"`
+	// PodOperators gives the pods that run tasks (workers, task pods, the triggerer, a LocalExecutor
+	// scheduler) a token, the kubeconfig and the rights to run pods in the namespace.
+	PodOperators     bool      `json:"podOperators,omitempty" doc:"tasks run KubernetesPodOperator or other Kubernetes clients: their pods get the kubeconfig, a token and the rights to run pods in the release's namespace only"`
+	CABundle         *CABundle `json:"caBundle,omitempty" doc:"CA certificates every client trusts for the API server; default the cluster's own (kube-root-ca.crt)"`
 	VerifySSL        *bool     `json:"verifySSL,omitempty" doc:"false turns TLS checks off; needs allowInsecureTLS: true"`
 	AllowInsecureTLS bool      `json:"allowInsecureTLS,omitempty" doc:"explicit opt-in for verifySSL: false"`
 }
@@ -170,6 +180,35 @@ type Auth struct {
 	WebserverConfig *ConfigMapKey `json:"webserverConfig,omitempty" doc:"2.x (FAB) only: a ConfigMap key holding webserver_config.py, e.g. for OIDC or LDAP"`
 	// InsecureEveryoneIsAdmin is the loud opt-in for simple_auth_manager_all_admins.
 	InsecureEveryoneIsAdmin bool `json:"insecureEveryoneIsAdmin,omitempty" doc:"3.x only: anyone who reaches the UI is an admin, with no login (simple_auth_manager_all_admins); for throwaway test releases"`
+}
+
+// UI is where users open Airflow. The host and path of the Ingress or HTTPRoute come from BaseURL.
+type UI struct {
+	BaseURL string     `json:"baseURL,omitempty" doc:"the URL users open, e.g. https://airflow.example.com/weather; api.base_url (3.x) or webserver.base_url (2.x). A path is kept on the execution API's in-cluster URL too"`
+	Ingress *UIIngress `json:"ingress,omitempty" doc:"a networking.k8s.io/v1 Ingress for baseURL's host and path"`
+	Gateway *UIGateway `json:"gateway,omitempty" doc:"or a gateway.networking.k8s.io/v1 HTTPRoute for baseURL's host and path, attached to an existing Gateway"`
+}
+
+// UIIngress is the Ingress to the api-server (3.x) or webserver (2.x).
+type UIIngress struct {
+	ClassName   string            `json:"className,omitempty" doc:"the IngressClass; default the cluster's default class"`
+	TLSSecret   string            `json:"tlsSecret,omitempty" doc:"a kubernetes.io/tls Secret for baseURL's host (baseURL must be https)"`
+	Annotations map[string]string `json:"annotations,omitempty" doc:"e.g. the controller's timeouts or body size"`
+}
+
+// UIGateway attaches an HTTPRoute to a Gateway someone else runs.
+type UIGateway struct {
+	Name        string `json:"name" doc:"the Gateway"`
+	Namespace   string `json:"namespace,omitempty" doc:"the Gateway's namespace; default the release's"`
+	SectionName string `json:"sectionName,omitempty" doc:"the Gateway listener to attach to; default all that allow the route"`
+}
+
+// NetworkPolicy turns on the release's NetworkPolicies. Each component's ports accept the release's
+// own pods only (the execution API, Redis, task log servers); the UI port also accepts UIFrom.
+// Outgoing traffic is not restricted: the database, the NAS and the Kubernetes API are outside.
+type NetworkPolicy struct {
+	Enabled bool                             `json:"enabled,omitempty"`
+	UIFrom  []networkingv1.NetworkPolicyPeer `json:"uiFrom,omitempty" doc:"who else may reach the UI port, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]; default with ui.ingress or ui.gateway: every namespace, else nobody"`
 }
 
 // User is one login. The username and role are in the spec; the password only in its Secret.
@@ -232,8 +271,15 @@ type TaskGroup struct {
 	Affinity                      *corev1.Affinity             `json:"affinity,omitempty"`
 	Env                           []corev1.EnvVar              `json:"env,omitempty"`
 	TerminationGracePeriodSeconds *int64                       `json:"terminationGracePeriodSeconds,omitempty" doc:"Celery workers finish running tasks within this; default 600"`
+	ServiceAccount                *ServiceAccount              `json:"serviceAccount,omitempty" doc:"a ServiceAccount of the group's own, with these annotations (its cloud identity), for its workers or task pods"`
+	PodOperators                  *bool                        `json:"podOperators,omitempty" doc:"the group's tasks run pod operators (API token, kubeconfig, rights to run pods); default kubernetesAPI.podOperators"`
 	// Patch is an overlay's instruction for this item; "delete" removes it.
 	Patch string `json:"$patch,omitempty" doc:"overlays only: delete removes the group"`
+}
+
+// ServiceAccount is a ServiceAccount's annotations: what cloud identity webhooks read.
+type ServiceAccount struct {
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // Autoscaling scales a Celery group's workers with load.

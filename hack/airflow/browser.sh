@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Ensures the headless browser of the real-Airflow UI test (tests/airflow/test_browser.py):
+# Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver), installed with
+# apt-get only when one is missing, and prints both versions (stderr). Quiet and quick when both
+# are there. No browser is downloaded from anywhere else: Selenium is given the driver's path, so
+# its own driver manager never runs.
+# Usage: hack/airflow/browser.sh
+set -o errexit -o nounset -o pipefail
+
+log() { echo "browser.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+CHROMIUM=/usr/bin/chromium
+DRIVER=/usr/bin/chromedriver
+
+# Another session may be running apt-get (services.sh installs PostgreSQL the same way): wait
+# for dpkg's lock instead of failing on it.
+APT=(apt-get -q -y -o DPkg::Lock::Timeout=600)
+
+install() {
+  [[ "$(id -u)" == "0" ]] || die "not root: install chromium and chromium-driver by hand (apt-get install chromium chromium-driver)"
+  log "apt-get install chromium chromium-driver"
+  # The package lists may be missing or older than the archive (a fresh machine): update once
+  # and retry when the install fails.
+  if ! DEBIAN_FRONTEND=noninteractive "${APT[@]}" install --no-install-recommends chromium chromium-driver >&2; then
+    log "apt-get install failed; running apt-get update and retrying"
+    "${APT[@]}" update >&2 || true
+    DEBIAN_FRONTEND=noninteractive "${APT[@]}" install --no-install-recommends chromium chromium-driver >&2
+  fi
+}
+
+if [[ ! -x "${CHROMIUM}" || ! -x "${DRIVER}" ]]; then
+  install
+fi
+[[ -x "${CHROMIUM}" && -x "${DRIVER}" ]] || die "no ${CHROMIUM} or ${DRIVER} after apt-get install"
+
+# Debian's launcher script warns on stderr about /dev/shm; only the version line matters.
+browser_version="$("${CHROMIUM}" --version 2>/dev/null)"
+driver_version="$("${DRIVER}" --version 2>/dev/null)"
+log "${browser_version}; ${driver_version%% (*}"
+# chromedriver only drives the Chromium of its own major version (Debian builds both from one source).
+major() { grep -o '[0-9][0-9]*\.' <<<"$1" | head -1; }
+[[ "$(major "${browser_version}")" == "$(major "${driver_version}")" ]] ||
+  die "chromium (${browser_version}) and chromedriver (${driver_version}) differ in major version: apt-get install chromium chromium-driver"
