@@ -144,7 +144,8 @@ func (r *release) dagHelper() string {
 		}
 	}
 	for _, g := range r.TaskGroups {
-		entry := fmt.Sprintf("    %q: {\"executor\": %q", g.Name, g.Executor)
+		e, _ := r.GroupExecutor(g)
+		entry := fmt.Sprintf("    %q: {\"executor\": %q", g.Name, e.Name())
 		switch g.Executor {
 		case validate.Celery:
 			entry += fmt.Sprintf(", \"queue\": %q", g.Name)
@@ -153,10 +154,10 @@ func (r *release) dagHelper() string {
 		}
 		groups = append(groups, entry+"},")
 	}
-	multi := len(validate.Executors(r.Executor)) > 1
+	multi := len(r.Executors()) > 1
 	repl := strings.NewReplacer(
 		"@@GROUPS@@", strings.Join(groups, "\n"),
-		"@@DEFAULT_EXECUTOR@@", fmt.Sprintf("%q", validate.Executors(r.Executor)[0]),
+		"@@DEFAULT_EXECUTOR@@", fmt.Sprintf("%q", r.Executors()[0].Name()),
 		"@@MULTI@@", map[bool]string{true: "True", false: "False"}[multi],
 		"@@KUBERNETES_QUEUE@@", fmt.Sprintf("%q", kubeQueue),
 	)

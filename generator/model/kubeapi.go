@@ -43,7 +43,7 @@ const (
 // kubeAPI says whether the release's pods call the Kubernetes API: the KubernetesExecutor, or tasks
 // that run pod operators.
 func (r *release) kubeAPI() bool {
-	return r.executors[validate.Kubernetes] || r.anyPodOperators()
+	return r.schedulerAPI() || r.anyPodOperators()
 }
 
 // groupPodOperators says whether a group's tasks run pod operators: its own flag, else the release's.
@@ -64,10 +64,14 @@ func (r *release) anyPodOperators() bool {
 	return false
 }
 
-// localPodOperators: the LocalExecutor group, whose tasks run in the scheduler, runs pod operators.
-func (r *release) localPodOperators() bool {
+// schedulerAPI says whether the scheduler calls the API: the KubernetesExecutor, or pod operators in a
+// group whose tasks run inside the scheduler (LocalExecutor or a custom executor), or rbac.podExec.
+func (r *release) schedulerAPI() bool {
+	if r.executors[validate.Kubernetes] || r.RBAC.PodExec {
+		return true
+	}
 	for _, g := range r.TaskGroups {
-		if g.Executor == validate.Local && r.groupPodOperators(g) {
+		if e, _ := r.GroupExecutor(g); (g.Executor == validate.Local || e.Custom()) && r.groupPodOperators(g) {
 			return true
 		}
 	}

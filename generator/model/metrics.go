@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/airkube/airkube/generator/airflowcfg"
-	"github.com/airkube/airkube/generator/validate"
 )
 
 // The StatsD exporter's ports and files.
@@ -127,13 +126,18 @@ func (r *release) metricsConfig(set func(section, key, value string)) {
 
 // statsdMappings is the exporter's mapping with the rule for executor metrics that arrive without
 // the executor's name: Airflow sends those, and only those, where the release runs one executor and
-// the version has no legacy names (2.x, 3.0, 3.1). Elsewhere they duplicate named ones and go.
+// the version has no legacy names (2.x, 3.0, 3.1). Elsewhere they duplicate named ones and go. The
+// label is what Airflow names an executor in the others: its class's name.
 func (r *release) statsdMappings() string {
 	rule := "- {match: airflow.executor.*, name: dropped, action: drop}"
-	executors := validate.Executors(r.Executor)
+	executors := r.Executors()
 	keys, err := airflowcfg.ForVersion(r.Airflow.Version)
 	if len(executors) == 1 && err == nil && !keys.Has("metrics.legacy_names_on") {
-		rule = fmt.Sprintf("- match: airflow.executor.*\n  name: airflow_executor_${1}\n  labels: {executor: %s}", executors[0])
+		class := executors[0].Entry
+		if e := executors[0]; e.Custom() {
+			class = e.Path[strings.LastIndex(e.Path, ".")+1:]
+		}
+		rule = fmt.Sprintf("- match: airflow.executor.*\n  name: airflow_executor_${1}\n  labels: {executor: %s}", class)
 	}
 	rule = strings.ReplaceAll(rule, "\n", "\n  ")
 	return strings.Replace(statsdMappings, "# @@EXECUTOR_WITHOUT_NAME@@", rule, 1)

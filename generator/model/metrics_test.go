@@ -202,6 +202,7 @@ func TestStatsDExecutorRule(t *testing.T) {
 		{"2.11.2", "LocalExecutor", mapping{Match: "airflow.executor.*", Name: "airflow_executor_${1}", Labels: map[string]string{"executor": "LocalExecutor"}}},
 		{"2.11.2", "CeleryKubernetesExecutor", mapping{Match: "airflow.executor.*", Name: "airflow_executor_${1}", Labels: map[string]string{"executor": "CeleryKubernetesExecutor"}}},
 		{"3.1.8", "KubernetesExecutor", mapping{Match: "airflow.executor.*", Name: "airflow_executor_${1}", Labels: map[string]string{"executor": "KubernetesExecutor"}}},
+		{"2.11.2", "KubeX:wx.executors.KubeExecutor", mapping{Match: "airflow.executor.*", Name: "airflow_executor_${1}", Labels: map[string]string{"executor": "KubeExecutor"}}},
 		{"2.11.2", "LocalExecutor,KubernetesExecutor", mapping{Match: "airflow.executor.*", Name: "dropped", Action: "drop"}},
 		{"3.3.2", "LocalExecutor", mapping{Match: "airflow.executor.*", Name: "dropped", Action: "drop"}},
 	} {

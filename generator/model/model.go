@@ -61,6 +61,11 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	if rel.executors[validate.CeleryKubernetes] {
 		rel.executors[validate.Celery], rel.executors[validate.Kubernetes] = true, true
 	}
+	for _, e := range r.Executors() {
+		if e.Custom() {
+			rel.executors[validate.Custom] = true
+		}
+	}
 	rel.name = func(s string) string { return r.Metadata.Name + "-" + s }
 
 	cfg := rel.airflowCfg()
@@ -380,7 +385,8 @@ func (r *release) components() []Workload {
 		StartupProbe:  httpProbe("/health", SchedulerHealth, 10, 60),
 		LivenessProbe: httpProbe("/health", SchedulerHealth, 30, 5),
 	}
-	if r.executors[validate.Local] {
+	if r.executors[validate.Local] || r.executors[validate.Custom] {
+		// Tasks run inside the scheduler (a custom executor is a LocalExecutor of its own kind).
 		sched.Ports = append(sched.Ports, corev1.ContainerPort{Name: "worker-logs", ContainerPort: WorkerLogPort})
 		sched.TerminationGracePeriodSeconds = ptr(int64(600))
 	}
@@ -392,12 +398,9 @@ func (r *release) components() []Workload {
 		}
 	}
 	sched = r.tune(sched, c.Scheduler)
-	switch {
-	case r.executors[validate.Kubernetes]:
-		// The executor's own account; its rights cover pod operators of LocalExecutor tasks too.
+	if r.schedulerAPI() {
+		// The KubernetesExecutor's client, and pod operators of tasks run inside the scheduler.
 		r.withKubeAPI(&sched, r.name("scheduler"))
-	case r.localPodOperators():
-		r.withKubeAPI(&sched, r.podOperatorAccount()) // LocalExecutor tasks run in the scheduler
 	}
 	out = append(out, sched)
 
@@ -583,16 +586,18 @@ func (r *release) rbac(accounts []ServiceAccount) ([]ServiceAccount, []Role) {
 		accounts = append(accounts, ServiceAccount{Name: r.podOperatorAccount()})
 		roles = append(roles, Role{Name: r.podOperatorAccount(), ServiceAccount: r.podOperatorAccount(), Rules: podRules()})
 	}
-	if r.executors[validate.Kubernetes] {
+	if r.schedulerAPI() {
+		rules := []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
+			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
+		}
+		if r.RBAC.PodExec {
+			// Executors that run task commands in existing pods (rbac.podExec).
+			rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create", "get"}})
+		}
 		accounts = append(accounts, ServiceAccount{Name: r.name("scheduler")})
-		roles = append(roles, Role{
-			Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"),
-			Rules: []rbacv1.PolicyRule{
-				{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
-				{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
-				{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
-			},
-		})
+		roles = append(roles, Role{Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"), Rules: rules})
 	}
 	// The release's own accounts carry serviceAccount.annotations.
 	for i := range accounts {

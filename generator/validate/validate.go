@@ -91,7 +91,7 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c := &checker{locate: locate}
 	c.header(r)
 	major := c.version(r.Airflow.Version)
-	executors := c.executors(r.Executor, major)
+	executors := c.executors(r, major)
 	c.database(&r.Database)
 	c.broker(r, executors)
 	c.storage(&r.Storage)
@@ -159,20 +159,29 @@ func Executors(s string) []string {
 	return out
 }
 
-func (c *checker) executors(s string, major uint64) map[string]bool {
+// Custom is the executors map's key for the release's custom executors (class paths).
+const Custom = "custom"
+
+func (c *checker) executors(r *v1alpha1.AirflowRelease, major uint64) map[string]bool {
 	set := map[string]bool{}
-	names := Executors(s)
-	for _, e := range names {
+	entries := r.Executors()
+	names := map[string]bool{}
+	for _, x := range entries {
+		e := x.Entry
 		switch {
 		case e == CeleryKubernetes && major == 3:
 			c.errorf("executor", "CeleryKubernetesExecutor was removed in Airflow 3; use the multi-executor form %s,%s", Celery, Kubernetes)
-		case e == CeleryKubernetes && len(names) > 1:
+		case e == CeleryKubernetes && len(entries) > 1:
 			c.errorf("executor", "CeleryKubernetesExecutor cannot be combined with other executors; use %s,%s instead", Celery, Kubernetes)
-		case e != Local && e != Celery && e != Kubernetes && e != CeleryKubernetes:
-			c.errorf("executor", "%q is not an executor airkube deploys; use %s, %s, %s, a comma list of them, or %s (Airflow 2.x)", e, Local, Celery, Kubernetes, CeleryKubernetes)
-		case set[e]:
-			c.errorf("executor", "%s is listed twice", e)
+		case !x.Valid():
+			c.errorf("executor", "%q is not an executor airkube deploys; use %s, %s, %s, a comma list of them, %s (Airflow 2.x), or a custom executor's class path (wx.executors.KubeExecutor, or with an alias KubeX:wx.executors.KubeExecutor)", e, Local, Celery, Kubernetes, CeleryKubernetes)
+		case names[x.Name()]:
+			c.errorf("executor", "%s is listed twice", x.Name())
+		case x.Custom():
+			c.warnf("executor", "%s runs inside the scheduler: its class must be importable from airflow.image (%s), e.g. a package installed in the image", x.Path, r.Airflow.Image)
+			set[Custom] = true
 		}
+		names[x.Name()] = true
 		set[e] = true
 	}
 	if set[CeleryKubernetes] {
@@ -391,6 +400,11 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 			release = append(release, e)
 		}
 	}
+	for _, x := range r.Executors() {
+		if x.Custom() {
+			release = append(release, x.Name())
+		}
+	}
 	locals := 0
 	for i, g := range r.TaskGroups {
 		path := fmt.Sprintf("taskGroups[%d]", i)
@@ -403,7 +417,8 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 		if g.Patch != "" {
 			c.errorf(path+".$patch", "is only valid in an overlay")
 		}
-		if !executors[g.Executor] || g.Executor == CeleryKubernetes {
+		x, ok := r.GroupExecutor(g)
+		if !ok || !x.Valid() || g.Executor == CeleryKubernetes {
 			// With no valid executor at all, the release's executor is the problem
 			// (already reported); "not one of ()" would only add noise.
 			if len(release) > 0 {
@@ -421,7 +436,20 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 				c.errorf(path+".serviceAccount", "LocalExecutor tasks run in the scheduler, under the release's ServiceAccount: give the identity in serviceAccount at the top, or run this group with %s or %s", Celery, Kubernetes)
 			}
 		}
-		switch g.Executor {
+		kind := g.Executor
+		if x.Custom() {
+			kind = Custom
+		}
+		switch kind {
+		case Custom:
+			// Like LocalExecutor: its tasks run inside the scheduler.
+			if g.Image != r.Airflow.Image {
+				c.errorf(path+".image", "%s runs its tasks from inside the scheduler, which uses airflow.image; give this group executor %s or %s for its own image", x.Name(), Celery, Kubernetes)
+			}
+			c.noWorkers(path, g, x.Name())
+			if g.ServiceAccount != nil {
+				c.errorf(path+".serviceAccount", "%s runs in the scheduler, under the release's ServiceAccount: give the identity in serviceAccount at the top", x.Name())
+			}
 		case Local:
 			locals++
 			if locals > 1 {

@@ -355,7 +355,18 @@ def container_env(objects, c: Container, secrets=None, configmaps=None, namespac
         else:
             raise PodEnvError(f"{c}: env {name}: valueFrom {sorted(vf)} is not supported")
         env[name] = v
+    # What a custom image adds to the Airflow image: its own Python packages, as installed in it.
+    for prefix, path in IMAGE_PACKAGES.items():
+        if c.container.get("image", "").startswith(prefix + ":"):
+            env["PYTHONPATH"] = ":".join(p for p in (env.get("PYTHONPATH", ""), str(path)) if p)
     return env
+
+
+# The Python packages of the test suite's custom images, by image name (without tag): the weather
+# company's own image carries its executor (the `wx` package).
+IMAGE_PACKAGES = {
+    "registry.example.com/weather/airflow-wx": Path(__file__).resolve().parent / "images" / "airflow-wx",
+}
 
 
 # --- volumes ---------------------------------------------------------------------------------------

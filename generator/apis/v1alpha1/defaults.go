@@ -1,7 +1,5 @@
 package v1alpha1
 
-import "strings"
-
 // Defaults that users see in the spec reference.
 const (
 	DefaultAirflowVersion = "3.3.2"
@@ -93,13 +91,13 @@ func SetDefaults(r *AirflowRelease) {
 	if len(r.TaskGroups) == 0 {
 		r.TaskGroups = []TaskGroup{{Name: "default"}}
 	}
-	first := strings.TrimSpace(strings.Split(r.Executor, ",")[0])
+	first := r.Executors()[0]
 	for i := range r.TaskGroups {
 		g := &r.TaskGroups[i]
 		if g.Executor == "" {
-			g.Executor = first
-			if first == "CeleryKubernetesExecutor" {
-				g.Executor = "CeleryExecutor"
+			g.Executor = first.Name()
+			if first.Entry == CeleryKubernetesExecutor {
+				g.Executor = CeleryExecutor
 			}
 		}
 		if g.Image == "" {

@@ -17,7 +17,7 @@ type AirflowRelease struct {
 	Kind          string        `json:"kind" doc:"AirflowRelease"`
 	Metadata      Metadata      `json:"metadata"`
 	Airflow       Airflow       `json:"airflow,omitempty"`
-	Executor      string        `json:"executor,omitempty" doc:"LocalExecutor, CeleryExecutor, KubernetesExecutor, a comma list of those (the first is the default), or CeleryKubernetesExecutor (Airflow 2.x only)"`
+	Executor      string        `json:"executor,omitempty" doc:"LocalExecutor, CeleryExecutor, KubernetesExecutor, a custom executor's class path (alias:module.Class), a comma list of those (the first is the default), or CeleryKubernetesExecutor (Airflow 2.x only)"`
 	Database      Database      `json:"database"`
 	Broker        *Broker       `json:"broker,omitempty" doc:"Celery's message broker; required with CeleryExecutor"`
 	Storage       Storage       `json:"storage,omitempty"`
@@ -28,6 +28,7 @@ type AirflowRelease struct {
 	NetworkPolicy NetworkPolicy `json:"networkPolicy,omitempty" doc:"NetworkPolicies: each component accepts traffic only from what needs it"`
 	// ServiceAccount annotates the release's own ServiceAccounts (a cloud identity for all of it).
 	ServiceAccount ServiceAccount `json:"serviceAccount,omitempty" doc:"annotations of the release's ServiceAccounts, e.g. a cloud identity (IRSA, GKE Workload Identity, Alibaba RRSA)"`
+	RBAC           RBAC           `json:"rbac,omitempty" doc:"extra API rights"`
 	Metrics        *Metrics       `json:"metrics,omitempty" doc:"Prometheus metrics: Airflow's StatsD metrics through an exporter in the release"`
 	Components     Components     `json:"components,omitempty"`
 	TaskGroups     []TaskGroup    `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
@@ -275,6 +276,11 @@ type TaskGroup struct {
 	PodOperators                  *bool                        `json:"podOperators,omitempty" doc:"the group's tasks run pod operators (API token, kubeconfig, rights to run pods); default kubernetesAPI.podOperators"`
 	// Patch is an overlay's instruction for this item; "delete" removes it.
 	Patch string `json:"$patch,omitempty" doc:"overlays only: delete removes the group"`
+}
+
+// RBAC grants rights beyond what airkube derives.
+type RBAC struct {
+	PodExec bool `json:"podExec,omitempty" doc:"the scheduler may exec into pods in the namespace (pods/exec), for custom executors that run tasks in existing pods"`
 }
 
 // ServiceAccount is a ServiceAccount's annotations: what cloud identity webhooks read.
