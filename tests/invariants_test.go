@@ -101,11 +101,14 @@ func parseINI(s string) map[string]string {
 	return out
 }
 
+// nonAirflow are the components that run no Airflow: the bundled Redis and the StatsD exporter.
+var nonAirflow = map[string]bool{"redis": true, "statsd": true}
+
 // airflowPods are every component, worker and task pod that runs Airflow.
 func (r *release) airflowPods() []airflowPod {
 	var out []airflowPod
 	for _, d := range r.deployments {
-		if d.Spec.Template.Labels["app.kubernetes.io/component"] == "redis" {
+		if nonAirflow[d.Spec.Template.Labels["app.kubernetes.io/component"]] {
 			continue
 		}
 		out = append(out, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec, group: d.Spec.Template.Labels["airkube.dev/task-group"]})

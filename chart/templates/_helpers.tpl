@@ -107,6 +107,12 @@ containers:
   {{- end }}
   resources:{{ toYaml $w.resources | nindent 4 }}
   securityContext:{{ toYaml $w.securityContext | nindent 4 }}
+  {{- with $w.volumeMounts }}
+  volumeMounts:{{ toYaml . | nindent 4 }}
+  {{- end }}
+{{- with $w.volumes }}
+volumes:{{ toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 {{- with $w.terminationGracePeriodSeconds }}
 terminationGracePeriodSeconds: {{ . }}

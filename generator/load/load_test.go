@@ -226,7 +226,7 @@ func TestOverlayErrors(t *testing.T) {
 			name:     "problems of spec and overlay together, sorted by file",
 			spec:     strings.Replace(base, "  host: pg.example.com", "  hots: pg.example.com", 1),
 			overlays: []string{"brokr: {}\n"},
-			want: `overlay1.yaml:1: brokr: unknown field "brokr"; valid fields are airflow, apiVersion, auth, broker, components, database, executor, kind, kubernetesAPI, metadata, networkPolicy, rbac, secrets, serviceAccount, storage, taskGroups, ui, xcom
+			want: `overlay1.yaml:1: brokr: unknown field "brokr"; valid fields are airflow, apiVersion, auth, broker, components, database, executor, kind, kubernetesAPI, metadata, metrics, networkPolicy, rbac, secrets, serviceAccount, storage, taskGroups, ui, xcom
 spec.yaml:12: database.hots: unknown field "hots"; valid fields are connectionSecret, host, name, passwordSecret, port, sslMode, type, user`,
 		},
 	} {

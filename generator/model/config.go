@@ -81,6 +81,7 @@ func (r *release) airflowCfg() string {
 			set("celery", "result_backend_cmd", r.dbCommand("celery"))
 		}
 	}
+	r.metricsConfig(set)
 	if r.executors[validate.Kubernetes] {
 		set("kubernetes_executor", "namespace", r.Metadata.Namespace)
 		// The executor reads config_file only when in_cluster is False (see kubeapi.go).

@@ -110,6 +110,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	if rel.Broker != nil && rel.Broker.Redis != nil {
 		v.Workloads = append(v.Workloads, rel.redis())
 	}
+	rel.metrics(v)
 	v.ServiceAccounts, v.Roles = rel.rbac(v.ServiceAccounts)
 	closed := []string{"migrate"}
 	if v.UsersJob != nil {

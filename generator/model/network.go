@@ -24,7 +24,8 @@ func (r *release) releasePods() networkingv1.NetworkPolicyPeer {
 }
 
 // networkPolicies gives each long-running component a policy that opens its ports to the release's own
-// pods only (the api-server's execution API, Redis, the log servers), the UI port also to uiFrom, and
+// pods only (the api-server's execution API, Redis, the log servers, StatsD), the UI port also to
+// uiFrom, the StatsD exporter's metrics port also to every namespace (see metricsScrapers), and
 // closes every other pod of the release (task pods, Jobs, dag-processor) to all incoming traffic.
 // Kubelet probes come from the node, which NetworkPolicies do not cover.
 func (r *release) networkPolicies(workloads []Workload, closed []string) []NetworkPolicy {
@@ -58,6 +59,9 @@ func (r *release) networkPolicies(workloads []Workload, closed []string) []Netwo
 		if (c == "api-server" || c == "webserver") && len(uiFrom) > 0 {
 			np.Ingress = append(np.Ingress, networkingv1.NetworkPolicyIngressRule{From: uiFrom,
 				Ports: policyPorts([]corev1.ContainerPort{{ContainerPort: APIPort, Protocol: corev1.ProtocolTCP}})})
+		}
+		if c == statsdComponent {
+			np.Ingress = append(np.Ingress, metricsScrapers())
 		}
 		out = append(out, np)
 	}

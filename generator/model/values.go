@@ -37,6 +37,8 @@ type Values struct {
 	// NetworkPolicies, one per component, when networkPolicy.enabled.
 	NetworkPolicies []NetworkPolicy `json:"networkPolicies,omitempty"`
 	Roles           []Role          `json:"roles,omitempty"`
+	// ServiceMonitor, when set, has the Prometheus Operator scrape the StatsD exporter.
+	ServiceMonitor *ServiceMonitor `json:"serviceMonitor,omitempty"`
 }
 
 // Logins is what NOTES.txt says about logging in.

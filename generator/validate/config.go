@@ -49,7 +49,8 @@ var Managed = map[string]string{
 	"webserver.base_url":                                 "ui.baseURL",
 }
 
-func (c *checker) airflowConfig(cfg map[string]map[string]string, version string) {
+// airflowConfig checks the user's airflow.cfg keys; managed are the keys airkube sets for this release.
+func (c *checker) airflowConfig(cfg map[string]map[string]string, version string, managed map[string]string) {
 	keys, err := airflowcfg.ForVersion(version)
 	if err != nil {
 		if len(cfg) > 0 {
@@ -62,7 +63,7 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 			path := fmt.Sprintf("airflow.config.%s.%s", section, key)
 			full := strings.ToLower(section + "." + key)
 			base := strings.TrimSuffix(strings.TrimSuffix(full, "_cmd"), "_secret")
-			if field, ok := Managed[base]; ok {
+			if field, ok := managed[base]; ok {
 				c.errorf(path, "airkube sets this from %s; set that instead", field)
 				continue
 			}
@@ -77,7 +78,7 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 				}
 			case airflowcfg.Unknown:
 				// The closest key may be one airkube sets: say so, or the advice leads to an error.
-				if field, ok := Managed[repl]; ok {
+				if field, ok := managed[repl]; ok {
 					repl += fmt.Sprintf(", which airkube sets from %s", field)
 				}
 				c.warnf(path, "not a key Airflow %s reads (it would be ignored); closest valid key: %s", keys.Line, repl)

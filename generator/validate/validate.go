@@ -102,9 +102,10 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.xcom(r, major)
 	c.ui(&r.UI)
 	c.networkPolicy(&r.NetworkPolicy)
+	c.metrics(r)
 	c.taskGroups(r, executors)
 	c.dataVolumes(r) // after taskGroups, which names the groups for messages
-	c.airflowConfig(r.Airflow.Config, r.Airflow.Version)
+	c.airflowConfig(r.Airflow.Config, r.Airflow.Version, managedKeys(r))
 	c.problems.Sort()
 	return c.problems
 }

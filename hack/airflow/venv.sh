@@ -107,6 +107,7 @@ if [[ "${LOCK_MODE}" == "1" ]]; then
   reqs=("apache-airflow==${VERSION}")
   if [[ -n "${PINS}" ]]; then read -r -a p <<<"${PINS}"; reqs+=("${p[@]}")
   else read -r -a p <<<"${AIRKUBE_AIRFLOW_PROVIDERS}"; reqs+=("${p[@]}"); fi
+  read -r -a p <<<"${AIRKUBE_AIRFLOW_EXTRA_PACKAGES:-}"; reqs+=("${p[@]}")
   # Extra specifiers for the resolve (e.g. a transitive cap Airflow's own constraint files would apply).
   extra_var="AIRKUBE_LOCK_EXTRA_${VERSION//./_}"
   if [[ -n "${!extra_var:-}" ]]; then read -r -a p <<<"${!extra_var}"; reqs+=("${p[@]}"); fi

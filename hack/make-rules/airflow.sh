@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the real-Airflow suite (tests/airflow): ensures the Airflow venvs every golden case needs
 # (hack/airflow/venv.sh, cached), a pinned pytest venv (tests/airflow/requirements.txt, cached),
-# Debian's chromium and chromedriver for the UI test (hack/airflow/browser.sh, installed when missing),
+# Debian's chromium and chromedriver for the UI test (hack/airflow/browser.sh, installed when missing), the
+# pinned StatsD exporter (hack/tools/statsd-exporter.sh, cached),
 # starts the tests' PostgreSQL and Redis (hack/airflow/services.sh), runs pytest, and stops every
 # process it started, also on failure or interrupt.
 # Env: AIRKUBE_CACHE (default ~/.cache/airkube); AIRKUBE_PYTEST_WORKERS (parallel pytest workers,
@@ -73,6 +74,9 @@ mkdir -p "${CACHE_ROOT}/tools"
 
 phase "headless browser (chromium, chromedriver)"
 hack/airflow/browser.sh
+
+phase "statsd_exporter (the metrics test's exporter)"
+hack/tools/statsd-exporter.sh >/dev/null
 
 phase "bin/airkube"
 go build -o bin/airkube ./generator/cmd/airkube

@@ -129,9 +129,9 @@ func evaluate(t *testing.T, manifest []byte, ns string, flows []flow) map[string
 	return got
 }
 
-// TestE2ENetworkPolicies evaluates the rendered NetworkPolicies of the weather release and of a 2.11
-// release behind an Ingress against the flows each release needs (which must be allowed) and a few
-// that nothing needs (which must be denied), with cyclonus's policy matcher.
+// TestE2ENetworkPolicies evaluates the rendered NetworkPolicies of the weather release, of a 2.11
+// release behind an Ingress and of a release with metrics against the flows each release needs (which
+// must be allowed) and a few that nothing needs (which must be denied), with cyclonus's policy matcher.
 func TestE2ENetworkPolicies(t *testing.T) {
 	kwokOnly(t)
 	other := pod{Namespace: "tenant-b", NamespaceLabels: map[string]string{"kubernetes.io/metadata.name": "tenant-b"},
@@ -179,6 +179,24 @@ func TestE2ENetworkPolicies(t *testing.T) {
 			{Name: "another namespace -> webserver", From: other, To: p["webserver"], Port: 8080},
 			{Name: "ingress controller -> scheduler", From: ingress, To: p["scheduler"], Port: 8793},
 			{Name: "webserver -> users Job", From: p["webserver"], To: p["users"], Port: 8080},
+		}
+		check(t, res.Manifest, res.Release.Metadata.Namespace, flows)
+	})
+
+	t.Run("metrics-3.3 scraped from another namespace", func(t *testing.T) {
+		res := renderWith(t, filepath.Join(repoRoot, "tests", "golden", "metrics-3.3", "spec.yaml"), nil)
+		p := releasePods(t, res.Manifest, res.Release.Metadata.Namespace)
+		prometheus := pod{Namespace: "monitoring", NamespaceLabels: map[string]string{"kubernetes.io/metadata.name": "monitoring"},
+			PodLabels: map[string]string{"app.kubernetes.io/name": "prometheus"}, IP: "10.244.1.40"}
+		flows := []flow{
+			{Name: "scheduler -> statsd", From: p["scheduler"], To: p["statsd"], Port: 9125, Protocol: "UDP", allowed: true},
+			{Name: "worker default -> statsd", From: p["worker/default"], To: p["statsd"], Port: 9125, Protocol: "UDP", allowed: true},
+			{Name: "task pod pods -> statsd", From: p["task/pods"], To: p["statsd"], Port: 9125, Protocol: "UDP", allowed: true},
+			{Name: "migration Job -> statsd", From: p["migrate"], To: p["statsd"], Port: 9125, Protocol: "UDP", allowed: true},
+			{Name: "prometheus -> statsd metrics", From: prometheus, To: p["statsd"], Port: 9102, allowed: true},
+			{Name: "prometheus -> statsd StatsD port", From: prometheus, To: p["statsd"], Port: 9125, Protocol: "UDP"},
+			{Name: "another namespace -> statsd StatsD port", From: other, To: p["statsd"], Port: 9125, Protocol: "UDP"},
+			{Name: "prometheus -> scheduler health", From: prometheus, To: p["scheduler"], Port: 8974},
 		}
 		check(t, res.Manifest, res.Release.Metadata.Namespace, flows)
 	})

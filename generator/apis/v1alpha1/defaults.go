@@ -17,6 +17,10 @@ const (
 	DefaultGID               = int64(0)
 )
 
+// DefaultStatsDImage is the exporter the real-Airflow tests build from source: its tag is
+// STATSD_EXPORTER_VERSION in hack/tools/versions.env.
+const DefaultStatsDImage = "quay.io/prometheus/statsd-exporter:v0.31.0"
+
 // SetDefaults fills every field a user may leave out. It runs after overlays are merged
 // and before validation, so validation sees the release as it will be rendered.
 func SetDefaults(r *AirflowRelease) {
@@ -53,6 +57,9 @@ func SetDefaults(r *AirflowRelease) {
 	}
 	if r.Broker != nil && r.Broker.VisibilityTimeout == "" {
 		r.Broker.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	if m := r.Metrics; m != nil && m.StatsD != nil && m.StatsD.Image == "" {
+		m.StatsD.Image = DefaultStatsDImage
 	}
 	s := &r.Storage
 	if s.DAGs.MountPath == "" {

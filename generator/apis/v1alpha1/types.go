@@ -30,6 +30,7 @@ type AirflowRelease struct {
 	// ServiceAccount annotates the release's own ServiceAccounts (a cloud identity for all of it).
 	ServiceAccount ServiceAccount `json:"serviceAccount,omitempty" doc:"annotations of the release's ServiceAccounts, e.g. a cloud identity (IRSA, GKE Workload Identity, Alibaba RRSA)"`
 	RBAC           RBAC           `json:"rbac,omitempty" doc:"extra API rights"`
+	Metrics        *Metrics       `json:"metrics,omitempty" doc:"Prometheus metrics: Airflow's StatsD metrics through an exporter in the release"`
 	Components     Components     `json:"components,omitempty"`
 	TaskGroups     []TaskGroup    `json:"taskGroups,omitempty" doc:"where tasks run; each group has its own image and settings. The first group of each executor is that executor's default"`
 }
@@ -271,6 +272,20 @@ type User struct {
 type ConfigMapKey struct {
 	Name string `json:"name"`
 	Key  string `json:"key"`
+}
+
+// Metrics sends every Airflow component's and task's StatsD metrics to a StatsD exporter in the
+// release, which serves them to Prometheus with the DAG, task, pool and executor as labels.
+type Metrics struct {
+	StatsD *StatsD `json:"statsd" doc:"the StatsD exporter; statsd: {} for the defaults"`
+	// ServiceMonitor is for clusters that run the Prometheus Operator; others scrape the Service.
+	ServiceMonitor bool `json:"serviceMonitor,omitempty" doc:"a monitoring.coreos.com/v1 ServiceMonitor for the exporter (needs the Prometheus Operator's CRDs); match your Prometheus' selector with airflow.labels"`
+}
+
+// StatsD is the exporter's pod.
+type StatsD struct {
+	Image     string                       `json:"image,omitempty" doc:"default quay.io/prometheus/statsd-exporter:v0.31.0"`
+	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
 }
 
 // Components tunes the release's long-running components.
