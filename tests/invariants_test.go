@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 
@@ -415,4 +416,52 @@ func TestInvariantIdentity(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestInvariantDataVolumes: each task group's pods (workers and task pod templates) mount exactly the
+// data volumes the group lists, each at its mountPath, read-only where the spec says.
+func TestInvariantDataVolumes(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		byName := map[string]v1alpha1.DataVolume{}
+		for _, v := range r.spec.Storage.Volumes {
+			byName[v.Name] = v
+		}
+		groups := map[string]v1alpha1.TaskGroup{}
+		for _, g := range r.spec.TaskGroups {
+			groups[g.Name] = g
+		}
+		for _, p := range r.airflowPods() {
+			g, ok := groups[p.group]
+			if !ok {
+				continue
+			}
+			want := map[string]v1alpha1.DataVolume{}
+			for _, name := range g.Volumes {
+				want["data-"+name] = byName[name]
+			}
+			got := map[string]corev1.VolumeMount{}
+			for _, m := range mainContainer(p).VolumeMounts {
+				if strings.HasPrefix(m.Name, "data-") {
+					got[m.Name] = m
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s mounts data volumes %v, want the group's %v", p.name, keysOf(got), g.Volumes)
+			}
+			for name, v := range want {
+				if m, ok := got[name]; !ok || m.MountPath != v.MountPath || m.ReadOnly != v.ReadOnly {
+					t.Errorf("%s: %s mounted %+v, want at %s read-only %v", p.name, name, m, v.MountPath, v.ReadOnly)
+				}
+			}
+		}
+	})
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

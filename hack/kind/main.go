@@ -140,7 +140,8 @@ func makeNAS(dir string) error {
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	for _, sub := range []string{"dags", "logs"} {
+	// dags and logs, and the weather release's data volumes (overlays/kind/environment.yaml).
+	for _, sub := range []string{"dags", "logs", "grib", "model-output"} {
 		d := filepath.Join(dir, sub)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err

@@ -37,6 +37,8 @@ kind cluster ${AIRKUBE_CLUSTER} is up; its NAS stand-in is ${AIRKUBE_CACHE:-${HO
   kubectl apply -f overlays/kind/environment.yaml
   kubectl -n airflow create secret generic airflow-db --from-literal=password='p@ss:w/rd%#?&'
   kubectl -n airflow create secret generic airflow-users --from-literal=admin="\$(head -c 18 /dev/urandom | base64)" --from-literal=forecaster="\$(head -c 18 /dev/urandom | base64)"
+  kubectl -n airflow create secret generic weather-connections --from-literal=grib_archive='ftp://wx:gr%21b%3Ap%40ss@grib.example.com:21'
+  kubectl -n airflow create secret generic weather-variables --from-literal=forecast_region=europe
   bin/airkube render -f values/weather-etl.yaml --overlay overlays/kind
   helm upgrade --install weather-etl out/weather-etl --namespace airflow --wait --wait-for-jobs --timeout 15m
 HINT

@@ -77,6 +77,16 @@ func kindEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	setUserPasswords(t, map[string]string{"admin": kindAdminPassword, "forecaster": kindViewerPassword})
+	// The weather release's connection and variable, as the README's steps create them.
+	for name, data := range map[string]map[string]string{
+		"weather-connections": {"grib_archive": kindGribConnection},
+		"weather-variables":   {"forecast_region": "europe"},
+	} {
+		_, err := cluster.client.CoreV1().Secrets(kindNS).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name}, StringData: data}, metav1.CreateOptions{})
+		if err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+	}
 	if err := poll(5*time.Minute, func() (bool, error) {
 		d, err := cluster.client.AppsV1().Deployments(kindNS).Get(ctx, "postgres", metav1.GetOptions{})
 		return err == nil && d.Status.AvailableReplicas == 1, nil
@@ -371,6 +381,9 @@ func assertGroupsRan(t *testing.T, res *render.Result, db, runID string, rec *po
 	}
 }
 
+// kindGribConnection is the weather release's grib_archive connection (user wx, password gr!b:p@ss).
+const kindGribConnection = "ftp://wx:gr%21b%3Ap%40ss@grib.example.com:21"
+
 // Passwords of the kind environment's users Secret (airflow-users), as a user would create it.
 const (
 	kindAdminPassword  = "Adm1n p@ss:w/rd%&\"'"
@@ -550,6 +563,29 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 		if status, _ := login(t, base, "admin", kindAdminPassword); status != http.StatusUnauthorized {
 			t.Errorf("admin with the old password after the change: HTTP %d, want 401", status)
+		}
+	})
+
+	t.Run("data volumes, a connection and a variable reach the groups' tasks", func(t *testing.T) {
+		grib := filepath.Join(nasDir(t), "grib")
+		if err := os.WriteFile(filepath.Join(grib, "input.txt"), []byte("1 2 3 4 5 6\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run := "e2e-data-" + runSuffix
+		triggerRun(t, name, "airflow", "airkube_e2e_data", run)
+		state, took := waitRun(t, "airflow", "airkube_e2e_data", run, 10*time.Minute)
+		figure(t, "kind weather-etl data/env DAG run (fortran + gis)", took)
+		for task, ti := range taskInstances(t, "airflow", "airkube_e2e_data", run) {
+			if ti.state != "success" {
+				t.Errorf("task %s: %s", task, ti.state)
+			}
+		}
+		out, err := os.ReadFile(filepath.Join(nasDir(t), "model-output", run+".txt"))
+		if state != "success" || err != nil || strings.TrimSpace(string(out)) != "sum=21" {
+			t.Errorf("run %s; model output on the NAS: %q (%v), want sum=21", state, out, err)
+		}
+		if _, err := os.Stat(filepath.Join(grib, "written-by-gis")); err == nil {
+			t.Error("a task wrote to the read-only grib volume")
 		}
 	})
 

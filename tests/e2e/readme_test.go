@@ -17,6 +17,9 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+	"github.com/airkube/airkube/generator/render"
 )
 
 // readmeSection is the README section whose shell block a new user copies to deploy a release.
@@ -135,6 +138,14 @@ func TestE2EReadmeByHand(t *testing.T) {
 			t.Errorf("database.passwordSecret: Secret %s/%s has no key %s (%v)", ns, s.Name, s.Key, err)
 		}
 	}
+	for what, refs := range map[string][]v1alpha1.SecretKey{"airflow.connections": connSecrets(res), "airflow.variables": varSecrets(res)} {
+		for _, s := range refs {
+			sec, err := cluster.client.CoreV1().Secrets(ns).Get(ctx, s.Name, metav1.GetOptions{})
+			if err != nil || len(sec.Data[s.Key]) == 0 {
+				t.Errorf("%s: Secret %s/%s has no key %s (%v)", what, ns, s.Name, s.Key, err)
+			}
+		}
+	}
 	for i, u := range res.Release.Auth.Users {
 		sec, err := cluster.client.CoreV1().Secrets(ns).Get(ctx, u.PasswordSecret.Name, metav1.GetOptions{})
 		if err != nil || len(sec.Data[u.PasswordSecret.Key]) == 0 {
@@ -232,4 +243,20 @@ func mustAbs(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return abs
+}
+
+func connSecrets(res *render.Result) []v1alpha1.SecretKey {
+	var out []v1alpha1.SecretKey
+	for _, c := range res.Release.Airflow.Connections {
+		out = append(out, c.Secret)
+	}
+	return out
+}
+
+func varSecrets(res *render.Result) []v1alpha1.SecretKey {
+	var out []v1alpha1.SecretKey
+	for _, v := range res.Release.Airflow.Variables {
+		out = append(out, v.Secret)
+	}
+	return out
 }

@@ -69,3 +69,38 @@ def _check_connection():
 
 with DAG("airkube_e2e_connection", **ARGS):
     PythonOperator(task_id="decrypt", python_callable=_check_connection, **task_group(next(iter(airkube.GROUPS))))
+
+
+def _check_env():
+    """The connection and the variable the release supplies only through env from Secrets."""
+    try:  # Airflow 3
+        from airflow.sdk import Variable
+    except ImportError:  # Airflow 2.11
+        from airflow.models import Variable
+    conn = BaseHook.get_connection("grib_archive")
+    region = Variable.get("forecast_region")
+    if (conn.host, conn.login, conn.password, region) != ("grib.example.com", "wx", "gr!b:p@ss", "europe"):
+        raise ValueError("connection or variable differ: %s %s %s" % (conn.host, conn.login, region))
+    print("airkube env grib_archive host=%s forecast_region=%s" % (conn.host, region))
+
+
+GRIB_READ = """set -eu
+test "$(cat /data/grib/input.txt)" = "1 2 3 4 5 6"
+if touch /data/grib/written-by-{{ params.group }} 2>/dev/null; then echo "the read-only grib volume took a write" >&2; exit 1; fi
+echo "airkube data group={{ params.group }} grib read-only ok"
+"""
+
+MODEL_RUN = """set -eu
+sum=0; for n in $(cat /data/grib/input.txt); do sum=$((sum + n)); done
+echo "sum=$sum" > "/data/model-output/{{ run_id }}.txt"
+echo "airkube data fortran wrote /data/model-output/{{ run_id }}.txt"
+"""
+
+# The weather release's data volumes (grib read-only in fortran and gis, model-output in fortran) and
+# its connection and variable, in a Celery group (gis) and a KubernetesExecutor group (fortran).
+if {"fortran", "gis"} <= set(airkube.GROUPS):
+    with DAG("airkube_e2e_data", **ARGS):
+        for name in ("fortran", "gis"):
+            PythonOperator(task_id="env_" + name, python_callable=_check_env, **task_group(name))
+            BashOperator(task_id="grib_" + name, bash_command=GRIB_READ, params={"group": name}, **task_group(name))
+        BashOperator(task_id="model_fortran", bash_command=MODEL_RUN, **task_group("fortran"))
