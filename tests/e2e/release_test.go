@@ -303,7 +303,8 @@ func TestE2EWeatherRelease(t *testing.T) {
 			}
 		}
 		sort.Strings(paths)
-		if want := []string{"/airflow/dags", "/airflow/dags-v2", "/airflow/logs"}; !reflect.DeepEqual(paths, want) {
+		// The data volumes (grib, model-output) are NAS exports too, unchanged.
+		if want := []string{"/airflow/dags", "/airflow/dags-v2", "/airflow/logs", "/weather/grib", "/weather/model-output"}; !reflect.DeepEqual(paths, want) {
 			t.Errorf("NAS volumes export %v, want %v (the old one kept)", paths, want)
 		}
 		res = changed
@@ -328,6 +329,16 @@ func TestE2EWeatherRelease(t *testing.T) {
 			return out
 		}
 		before := claims()
+		// The data volumes' claims are among them, bound like the DAG and log volumes'.
+		for _, v := range []string{"grib", "model-output"} {
+			found := false
+			for claim, state := range before {
+				found = found || (strings.HasPrefix(claim, name+"-data-"+v+"-") && strings.HasSuffix(state, "(Bound)"))
+			}
+			if !found {
+				t.Errorf("no bound claim for data volume %s: %v", v, before)
+			}
+		}
 		uninstall(t, name, ns)
 		if after := claims(); !reflect.DeepEqual(before, after) {
 			t.Errorf("claims after uninstall %v, want %v", after, before)
