@@ -50,7 +50,7 @@ func (c *checker) xcom(r *v1alpha1.AirflowRelease, major uint64) {
 		return
 	}
 	scheme, rest, found := strings.Cut(x.Path, "://")
-	if !found || scheme == "" || rest == "" || strings.ContainsAny(x.Path, " \\t") {
+	if !found || scheme == "" || rest == "" || strings.ContainsAny(x.Path, " \t") {
 		c.errorf("xcom.objectStorage.path", "%q is not a URL like s3://aws_default@bucket/xcom or file:///data/xcom", x.Path)
 	} else if provider, ok := remoteLogProviders[scheme]; ok {
 		c.warnf("xcom.objectStorage.path", "%s:// needs %s in every image that runs tasks, and apache-airflow-providers-common-io", scheme, provider)

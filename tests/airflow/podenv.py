@@ -670,6 +670,8 @@ _ENV_SECRET_VALUES = {
     "AIRFLOW__CELERY__BROKER_URL": lambda o: o["broker_url"],
     "REDIS_PASSWORD": lambda o: o["redis_password"],
     "AIRKUBE_USER_PASSWORD": lambda o: o["user_password"],
+    # airflow.secretsBackend's kwargs: the files LocalFilesystemBackend reads, empty ones.
+    "AIRFLOW__SECRETS__BACKEND_KWARGS": lambda o: '{"connections_file_path": "/dev/null", "variables_file_path": "/dev/null"}',
 }
 
 

@@ -1,0 +1,132 @@
+"""Issue 10: XComs in object storage, and connections and variables from Secrets, in real Airflow 3.3.2.
+
+A LocalExecutor release is rendered with `xcom.objectStorage` on a `file://` path on a data volume
+the default task group mounts (the scheduler, where LocalExecutor tasks run), a connection and a
+variable from test Secrets, and the local PostgreSQL. The migration Job, scheduler, dag-processor
+and api-server run with their rendered args, env and files plus only the OVERRIDES below. A DAG pushes
+an XCom above the threshold and pulls it back, and reads the connection and the variable: every task
+succeeds, the `xcom` row holds a reference to the object, not the data, and the object is on the
+volume. The api-server, which needs neither, has no connection or variable in its env.
+"""
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+import airflow_ui
+import podenv
+from kube_fixture import Processes, free_port, http_ok, probe_url, rows, wait_for
+
+DAG = Path(__file__).parent / "dags_xcom" / "xcom_env.py"
+DAG_ID = "airkube_xcom_env"
+CONNECTION = "ftp://wx:gr%21b%3Ap%40ss@grib.example.com:21"
+
+OVERRIDES = {
+    "scheduler": {
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": "<free port>",
+        # The LocalExecutor's log server, on 8793 of the pod's own IP.
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": "<free port>",
+        # The tasks reach the api-server at 127.0.0.1, not the Service's cluster DNS name.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://127.0.0.1:<api port>/execution/",
+    },
+    "api-server": {"AIRFLOW__API__PORT": "<free port>"},
+}
+
+SPEC = """\
+apiVersion: airkube/v1alpha1
+kind: AirflowRelease
+metadata: {{name: xc, namespace: xc}}
+airflow:
+  version: "3.3.2"
+  image: apache/airflow:3.3.2
+  connections:
+    - {{id: grib_archive, secret: {{name: weather-connections, key: grib_archive}}}}
+  variables:
+    - {{key: forecast_region, secret: {{name: weather-variables, key: forecast_region}}}}
+executor: LocalExecutor
+database:
+  type: postgres
+  host: {pg_host}
+  port: {pg_port}
+  name: {database}
+  user: {pg_user}
+  passwordSecret: {{name: airflow-db, key: password}}
+storage:
+  volumes:
+    - {{name: xcom, existingClaim: xcom-store, mountPath: /mnt/xcom}}
+xcom:
+  objectStorage: {{path: "file:///mnt/xcom/objects", threshold: 1024}}
+taskGroups:
+  - name: default
+    volumes: [xcom]
+"""
+
+
+@pytest.mark.xdist_group("airkube-xcom")
+def test_xcom_object_storage_and_env_from_secrets(services, tmp_path):
+    t0 = time.monotonic()
+    database = services.fresh_database("airkube_xcom_env")
+    objects = podenv.render(SPEC.format(database=database, pg_host=services.pg_host, pg_port=services.pg_port,
+                                        pg_user=services.pg_user), out=tmp_path / "render")
+    venv = podenv.venv_for("3.3.2")
+    secrets, _ = podenv.test_inputs(objects, db_password=services.pg_password)
+    secrets[("weather-connections", "grib_archive")] = CONNECTION
+    secrets[("weather-variables", "forecast_region")] = "europe"
+    for o in objects:
+        assert CONNECTION not in json.dumps(o) or o["kind"] == "Secret", "%s holds the connection" % o["kind"]
+
+    api = airflow_ui.containers(objects, "api-server")[0]
+    names = {e["name"] for e in api.container["env"]}
+    assert not names & {"AIRFLOW_CONN_GRIB_ARCHIVE", "AIRFLOW_VAR_FORECAST_REGION"}, "the api-server reads connections"
+
+    airflow_ui.migrate(objects, secrets, tmp_path / "migrate", venv)
+    procs = Processes(tmp_path / "logs")
+    ports = {"api": free_port(), "health": free_port(), "logs": free_port()}
+    sched_root = tmp_path / "scheduler"
+    try:
+        api_env = podenv.materialize(objects, api, secrets, tmp_path / "api-server")
+        api_env["AIRFLOW__API__PORT"] = str(ports["api"])
+        procs.start("api-server", api_env, tmp_path / "api-server", api.container["args"], venv)
+        airflow_ui.start(objects, "dag-processor", secrets, tmp_path / "dag-processor", venv, procs, dags=[DAG])
+        airflow_ui.start(objects, "scheduler", secrets, sched_root, venv, procs, dags=[DAG], env_overrides={
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["health"]),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["logs"]),
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": "http://127.0.0.1:%d/execution/" % ports["api"],
+        })
+        print("overrides (host instead of pod):\n" + json.dumps(OVERRIDES, indent=1))
+        wait_for("the api-server's rendered startupProbe", lambda: http_ok(probe_url(api, "startupProbe", ports["api"])),
+                 240, procs=procs)
+
+        def parsed():
+            errs = rows(services, database, "SELECT stacktrace FROM import_error")
+            assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
+            return rows(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
+        wait_for("the DAG to be parsed", parsed, 240, procs=procs)
+
+        sched = airflow_ui.containers(objects, "scheduler")[0]
+        env = podenv.materialize(objects, sched, secrets, sched_root)
+        for args in (("dags", "unpause", DAG_ID), ("dags", "trigger", DAG_ID)):
+            p = podenv.run(env, sched_root, ["airflow", *args], venv=venv, timeout=300)
+            assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+        t = time.monotonic()
+
+        def done():
+            r = rows(services, database, "SELECT state FROM dag_run WHERE dag_id = '%s'" % DAG_ID)
+            return r and r[0][0] in ("success", "failed") and r[0][0]
+        state = wait_for("the DAG run to finish", done, 600, procs=procs)
+        print("DAG run %s in %.1fs" % (state, time.monotonic() - t))
+        tis = rows(services, database, "SELECT task_id, state FROM task_instance WHERE dag_id = '%s' ORDER BY task_id" % DAG_ID)
+        xcom = rows(services, database, "SELECT task_id, value::text FROM xcom WHERE dag_id = '%s' AND key = 'return_value'" % DAG_ID)
+    finally:
+        procs.stop_all()
+        for p in procs.procs:
+            print("---- %s (last lines)\n%s" % (p.name, p.tail(1500)))
+    assert state == "success" and all(s == "success" for _, s in tis), tis
+    # The row holds where the object is, not the 5000 characters.
+    (task, value), = xcom
+    assert task == "push" and len(value) < 500 and "/mnt/xcom/objects" in value, value
+    objects_dir = sched_root / "mnt" / "xcom" / "objects"
+    stored = [p for p in objects_dir.rglob("*") if p.is_file()]
+    assert stored and all(p.stat().st_size >= 5000 for p in stored), stored
+    print("xcom row %s -> %s (%d bytes); %.1fs in all" % (value, stored[0], stored[0].stat().st_size, time.monotonic() - t0))
