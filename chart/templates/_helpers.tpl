@@ -43,6 +43,9 @@ airkube.dev/task-group: {{ . }}
   args: {{ toJson . }}
   {{- end }}
   env:{{ toYaml (concat $a.env ($w.env | default list)) | nindent 4 }}
+  {{- with $w.envFrom }}
+  envFrom:{{ toYaml . | nindent 4 }}
+  {{- end }}
   {{- if .main }}
   {{- with $w.ports }}
   ports:{{ toYaml . | nindent 4 }}
@@ -73,7 +76,7 @@ airkube.dev/task-group: {{ . }}
 serviceAccountName: {{ $w.serviceAccount }}
 automountServiceAccountToken: {{ $w.automountServiceAccountToken }}
 {{- if $w.airflow }}
-securityContext:{{ toYaml $a.podSecurityContext | nindent 2 }}
+securityContext:{{ toYaml ($w.podSecurityContext | default $a.podSecurityContext) | nindent 2 }}
 {{- with $a.imagePullSecrets }}
 imagePullSecrets:{{ toYaml . | nindent 2 }}
 {{- end }}
@@ -117,6 +120,12 @@ volumes:{{ toYaml . | nindent 2 }}
 {{- with $w.terminationGracePeriodSeconds }}
 terminationGracePeriodSeconds: {{ . }}
 {{- end }}
+{{- with $w.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $w.topologySpreadConstraints }}
+topologySpreadConstraints:{{ toYaml . | nindent 2 }}
+{{- end }}
 {{- with $w.nodeSelector }}
 nodeSelector:{{ toYaml . | nindent 2 }}
 {{- end }}
@@ -137,11 +146,21 @@ kind: Pod
 metadata:
   name: {{ .root.Values.release.name }}-task-{{ $t.group }}
   labels:{{ include "airkube.selector" (dict "root" .root "component" "task" "group" $t.group) | nindent 4 }}
+    {{- with $t.podLabels }}{{ toYaml . | nindent 4 }}{{ end }}
+  {{- with $t.podAnnotations }}
+  annotations:{{ toYaml . | nindent 4 }}
+  {{- end }}
 spec:
   restartPolicy: Never
   serviceAccountName: {{ $t.serviceAccount | default $a.serviceAccount }}
   automountServiceAccountToken: false
-  securityContext:{{ toYaml $a.podSecurityContext | nindent 4 }}
+  securityContext:{{ toYaml ($t.podSecurityContext | default $a.podSecurityContext) | nindent 4 }}
+  {{- with $t.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  {{- with $t.topologySpreadConstraints }}
+  topologySpreadConstraints:{{ toYaml . | nindent 4 }}
+  {{- end }}
   {{- with $a.imagePullSecrets }}
   imagePullSecrets:{{ toYaml . | nindent 4 }}
   {{- end }}

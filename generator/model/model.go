@@ -443,9 +443,11 @@ func (r *release) tune(w Workload, c *v1alpha1.Component) Workload {
 			w.Resources = *c.Resources
 		}
 		w.NodeSelector, w.Tolerations, w.Affinity = c.NodeSelector, c.Tolerations, c.Affinity
+		opts, annotations := componentOptions(c)
+		w.PodOptions, w.PodAnnotations = podOptions(annotations, opts, w.PodAnnotations)
 	}
 	w.PDB = *w.Replicas > 1
-	if w.PDB && w.Affinity == nil {
+	if w.PDB && w.Affinity == nil && len(w.TopologySpreadConstraints) == 0 {
 		w.Affinity = r.spread(w.Component, "")
 	}
 	return w
@@ -500,6 +502,9 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 				tp.ServiceAccount = account
 			}
 			tp.Volumes, tp.VolumeMounts = r.groupVolumes(g)
+			opts, annotations := r.groupOptions(g)
+			tp.PodOptions, tp.PodAnnotations = podOptions(annotations, opts, accountAnnotations(g))
+			tp.PodSecurityContext = r.groupSecurity(g)
 			if r.groupPodOperators(g) {
 				tp.Volumes = append(tp.Volumes, r.kubeVolume())
 				tp.VolumeMounts = append(tp.VolumeMounts, corev1.VolumeMount{Name: "kube-api", MountPath: KubeDir, ReadOnly: true})
@@ -532,6 +537,9 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 		w.Resources = *g.Resources
 	}
 	w.ServiceAccount, w.PodAnnotations = r.groupAccount(g), accountAnnotations(g)
+	opts, annotations := r.groupOptions(g)
+	w.PodOptions, w.PodAnnotations = podOptions(annotations, opts, w.PodAnnotations)
+	w.PodSecurityContext = r.groupSecurity(g)
 	w.Volumes, w.VolumeMounts = r.groupVolumes(g)
 	if r.groupPodOperators(g) {
 		r.withKubeAPI(&w, w.ServiceAccount)
@@ -546,7 +554,7 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	} else {
 		w.PDB = *w.Replicas > 1
 	}
-	if w.PDB && w.Affinity == nil {
+	if w.PDB && w.Affinity == nil && len(w.TopologySpreadConstraints) == 0 {
 		w.Affinity = r.spread("worker", g.Name)
 	}
 	return w

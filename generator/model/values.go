@@ -152,7 +152,7 @@ type Workload struct {
 	TerminationGracePeriodSeconds *int64                      `json:"terminationGracePeriodSeconds,omitempty"`
 	Volumes                       []corev1.Volume             `json:"volumes,omitempty"`
 	VolumeMounts                  []corev1.VolumeMount        `json:"volumeMounts,omitempty"`
-	// PodSecurityContext and SecurityContext override the Airflow ones (Redis).
+	// PodSecurityContext and SecurityContext override the Airflow ones (Redis; a task group's own uid).
 	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
 	SecurityContext    *corev1.SecurityContext    `json:"securityContext,omitempty"`
 	WaitForMigrations  bool                       `json:"waitForMigrations"`
@@ -163,6 +163,8 @@ type Workload struct {
 	Checksums []string `json:"checksums,omitempty"`
 	// PodAnnotations go on the pod template beside the checksums.
 	PodAnnotations map[string]string `json:"podAnnotations,omitempty"`
+	// PodOptions are the spec's (labels, priority, spread, envFrom, a group's security context).
+	PodOptions `json:",inline"`
 	// SecretVersions names user Secrets the workload reads at start; a change to one (its
 	// resourceVersion, read by helm at upgrade) rolls it.
 	SecretVersions []string                   `json:"secretVersions,omitempty"`
@@ -191,16 +193,20 @@ type KEDA struct {
 type TaskPod struct {
 	Group string `json:"group"`
 	// ServiceAccount, Volumes and VolumeMounts add to the Airflow pods' (pod operators' API access).
-	ServiceAccount string                      `json:"serviceAccount,omitempty"`
-	Volumes        []corev1.Volume             `json:"volumes,omitempty"`
-	VolumeMounts   []corev1.VolumeMount        `json:"volumeMounts,omitempty"`
-	File           string                      `json:"file"`
-	Image          string                      `json:"image"`
-	Env            []corev1.EnvVar             `json:"env,omitempty"`
-	Resources      corev1.ResourceRequirements `json:"resources"`
-	NodeSelector   map[string]string           `json:"nodeSelector,omitempty"`
-	Tolerations    []corev1.Toleration         `json:"tolerations,omitempty"`
-	Affinity       *corev1.Affinity            `json:"affinity,omitempty"`
+	ServiceAccount string               `json:"serviceAccount,omitempty"`
+	Volumes        []corev1.Volume      `json:"volumes,omitempty"`
+	VolumeMounts   []corev1.VolumeMount `json:"volumeMounts,omitempty"`
+	PodAnnotations map[string]string    `json:"podAnnotations,omitempty"`
+	// PodSecurityContext replaces the Airflow pods' (a task group's own uid and groups).
+	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
+	PodOptions         `json:",inline"`
+	File               string                      `json:"file"`
+	Image              string                      `json:"image"`
+	Env                []corev1.EnvVar             `json:"env,omitempty"`
+	Resources          corev1.ResourceRequirements `json:"resources"`
+	NodeSelector       map[string]string           `json:"nodeSelector,omitempty"`
+	Tolerations        []corev1.Toleration         `json:"tolerations,omitempty"`
+	Affinity           *corev1.Affinity            `json:"affinity,omitempty"`
 }
 
 // Storage is a PersistentVolume pre-bound to its claim; both outlive the release.

@@ -105,6 +105,7 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.metrics(r)
 	c.taskGroups(r, executors)
 	c.dataVolumes(r) // after taskGroups, which names the groups for messages
+	c.allPodOptions(r)
 	c.airflowConfig(r.Airflow.Config, r.Airflow.Version, managedKeys(r))
 	c.problems.Sort()
 	return c.problems

@@ -298,31 +298,42 @@ type Components struct {
 
 // Component is one long-running Airflow component.
 type Component struct {
-	Enabled      *bool                        `json:"enabled,omitempty" doc:"triggerer and 2.x dag-processor may be turned off/on"`
-	Replicas     *int32                       `json:"replicas,omitempty" doc:"default 1; more than 1 adds a PodDisruptionBudget"`
-	Resources    *corev1.ResourceRequirements `json:"resources,omitempty"`
-	NodeSelector map[string]string            `json:"nodeSelector,omitempty"`
-	Tolerations  []corev1.Toleration          `json:"tolerations,omitempty"`
-	Affinity     *corev1.Affinity             `json:"affinity,omitempty"`
+	Enabled                   *bool                             `json:"enabled,omitempty" doc:"triggerer and 2.x dag-processor may be turned off/on"`
+	Replicas                  *int32                            `json:"replicas,omitempty" doc:"default 1; more than 1 adds a PodDisruptionBudget"`
+	Resources                 *corev1.ResourceRequirements      `json:"resources,omitempty"`
+	NodeSelector              map[string]string                 `json:"nodeSelector,omitempty"`
+	Tolerations               []corev1.Toleration               `json:"tolerations,omitempty"`
+	Affinity                  *corev1.Affinity                  `json:"affinity,omitempty"`
+	PodAnnotations            map[string]string                 `json:"podAnnotations,omitempty" doc:"annotations of the pods (sidecar injectors, backup tools)"`
+	PodLabels                 map[string]string                 `json:"podLabels,omitempty" doc:"extra labels of the pods; airkube's selector labels cannot be set"`
+	PriorityClassName         string                            `json:"priorityClassName,omitempty"`
+	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" doc:"replaces airkube's default spread over nodes"`
+	EnvFrom                   []corev1.EnvFromSource            `json:"envFrom,omitempty" doc:"env from Secrets and ConfigMaps"`
 }
 
 // TaskGroup is where a set of tasks runs: its own image, executor and settings.
 type TaskGroup struct {
-	Name                          string                       `json:"name" doc:"DNS label; also the Celery queue name"`
-	Executor                      string                       `json:"executor,omitempty" doc:"one of the release's executors; default the release's first"`
-	Image                         string                       `json:"image,omitempty" doc:"default airflow.image"`
-	Replicas                      *int32                       `json:"replicas,omitempty" doc:"Celery workers; default 1"`
-	Concurrency                   *int32                       `json:"concurrency,omitempty" doc:"Celery worker concurrency; default 16"`
-	Autoscaling                   *Autoscaling                 `json:"autoscaling,omitempty"`
-	Resources                     *corev1.ResourceRequirements `json:"resources,omitempty"`
-	NodeSelector                  map[string]string            `json:"nodeSelector,omitempty"`
-	Tolerations                   []corev1.Toleration          `json:"tolerations,omitempty"`
-	Affinity                      *corev1.Affinity             `json:"affinity,omitempty"`
-	Env                           []corev1.EnvVar              `json:"env,omitempty"`
-	TerminationGracePeriodSeconds *int64                       `json:"terminationGracePeriodSeconds,omitempty" doc:"Celery workers finish running tasks within this; default 600"`
-	ServiceAccount                *ServiceAccount              `json:"serviceAccount,omitempty" doc:"a ServiceAccount of the group's own, with these annotations (its cloud identity), for its workers or task pods"`
-	PodOperators                  *bool                        `json:"podOperators,omitempty" doc:"the group's tasks run pod operators (API token, kubeconfig, rights to run pods); default kubernetesAPI.podOperators"`
-	Volumes                       []string                     `json:"volumes,omitempty" doc:"names of storage.volumes the group's workers and task pods mount (LocalExecutor and custom executor groups: the scheduler)"`
+	Name                          string                            `json:"name" doc:"DNS label; also the Celery queue name"`
+	Executor                      string                            `json:"executor,omitempty" doc:"one of the release's executors; default the release's first"`
+	Image                         string                            `json:"image,omitempty" doc:"default airflow.image"`
+	Replicas                      *int32                            `json:"replicas,omitempty" doc:"Celery workers; default 1"`
+	Concurrency                   *int32                            `json:"concurrency,omitempty" doc:"Celery worker concurrency; default 16"`
+	Autoscaling                   *Autoscaling                      `json:"autoscaling,omitempty"`
+	Resources                     *corev1.ResourceRequirements      `json:"resources,omitempty"`
+	NodeSelector                  map[string]string                 `json:"nodeSelector,omitempty"`
+	Tolerations                   []corev1.Toleration               `json:"tolerations,omitempty"`
+	Affinity                      *corev1.Affinity                  `json:"affinity,omitempty"`
+	Env                           []corev1.EnvVar                   `json:"env,omitempty"`
+	TerminationGracePeriodSeconds *int64                            `json:"terminationGracePeriodSeconds,omitempty" doc:"Celery workers finish running tasks within this; default 600"`
+	ServiceAccount                *ServiceAccount                   `json:"serviceAccount,omitempty" doc:"a ServiceAccount of the group's own, with these annotations (its cloud identity), for its workers or task pods"`
+	PodOperators                  *bool                             `json:"podOperators,omitempty" doc:"the group's tasks run pod operators (API token, kubeconfig, rights to run pods); default kubernetesAPI.podOperators"`
+	Volumes                       []string                          `json:"volumes,omitempty" doc:"names of storage.volumes the group's workers and task pods mount (LocalExecutor and custom executor groups: the scheduler)"`
+	PodAnnotations                map[string]string                 `json:"podAnnotations,omitempty" doc:"annotations of the pods (sidecar injectors, backup tools)"`
+	PodLabels                     map[string]string                 `json:"podLabels,omitempty" doc:"extra labels of the pods; airkube's selector labels cannot be set"`
+	PriorityClassName             string                            `json:"priorityClassName,omitempty"`
+	TopologySpreadConstraints     []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" doc:"replaces airkube's default spread over nodes"`
+	EnvFrom                       []corev1.EnvFromSource            `json:"envFrom,omitempty" doc:"env from Secrets and ConfigMaps"`
+	SecurityContext               *GroupSecurity                    `json:"securityContext,omitempty" doc:"the group's own uid, gid, fsGroup and supplemental groups, for a legacy image; never root"`
 	// Patch is an overlay's instruction for this item; "delete" removes it.
 	Patch string `json:"$patch,omitempty" doc:"overlays only: delete removes the group"`
 }
@@ -335,6 +346,14 @@ type RBAC struct {
 // ServiceAccount is a ServiceAccount's annotations: what cloud identity webhooks read.
 type ServiceAccount struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// GroupSecurity is a task group's identity on the NAS and in its image; still restricted PSS.
+type GroupSecurity struct {
+	RunAsUser          *int64  `json:"runAsUser,omitempty"`
+	RunAsGroup         *int64  `json:"runAsGroup,omitempty"`
+	FSGroup            *int64  `json:"fsGroup,omitempty"`
+	SupplementalGroups []int64 `json:"supplementalGroups,omitempty"`
 }
 
 // Autoscaling scales a Celery group's workers with load.

@@ -1,0 +1,89 @@
+package validate
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
+)
+
+// selectorKeys are the labels airkube's selectors use: a pod label must not change them.
+var selectorKeys = []string{"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component", "airkube.dev/task-group"}
+
+func (c *checker) podOptions(path string, annotations, labels map[string]string, priority string,
+	spread []corev1.TopologySpreadConstraint, envFrom []corev1.EnvFromSource) {
+	for _, k := range sortedMapKeys(annotations) {
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			c.errorf(path+".podAnnotations", "%q is not an annotation key: %s", k, strings.Join(errs, "; "))
+		}
+	}
+	for _, k := range sortedMapKeys(labels) {
+		switch {
+		case contains(selectorKeys, k):
+			c.errorf(path+".podLabels", "%q is one of airkube's selector labels (%s); choose another key", k, strings.Join(selectorKeys, ", "))
+		case len(validation.IsQualifiedName(k)) > 0:
+			c.errorf(path+".podLabels", "%q is not a label key: %s", k, strings.Join(validation.IsQualifiedName(k), "; "))
+		case len(validation.IsValidLabelValue(labels[k])) > 0:
+			c.errorf(path+".podLabels", "%s: %q is not a label value: %s", k, labels[k], strings.Join(validation.IsValidLabelValue(labels[k]), "; "))
+		}
+	}
+	if priority != "" && !dnsSubdomain.MatchString(priority) {
+		c.errorf(path+".priorityClassName", "%q is not a PriorityClass name", priority)
+	}
+	for i, s := range spread {
+		p := fmt.Sprintf("%s.topologySpreadConstraints[%d]", path, i)
+		if s.MaxSkew < 1 {
+			c.errorf(p+".maxSkew", "%d: at least 1", s.MaxSkew)
+		}
+		if s.TopologyKey == "" {
+			c.errorf(p+".topologyKey", "required, e.g. topology.kubernetes.io/zone")
+		}
+		if s.WhenUnsatisfiable != corev1.DoNotSchedule && s.WhenUnsatisfiable != corev1.ScheduleAnyway {
+			c.errorf(p+".whenUnsatisfiable", "%q is not DoNotSchedule or ScheduleAnyway", s.WhenUnsatisfiable)
+		}
+	}
+	for i, e := range envFrom {
+		p := fmt.Sprintf("%s.envFrom[%d]", path, i)
+		switch {
+		case (e.SecretRef == nil) == (e.ConfigMapRef == nil):
+			c.errorf(p, "give exactly one of secretRef or configMapRef")
+		case e.SecretRef != nil && e.SecretRef.Name == "", e.ConfigMapRef != nil && e.ConfigMapRef.Name == "":
+			c.errorf(p, "required: the name of the Secret or ConfigMap")
+		}
+	}
+}
+
+func (c *checker) groupSecurity(path string, s *v1alpha1.GroupSecurity) {
+	if s == nil {
+		return
+	}
+	if s.RunAsUser != nil && *s.RunAsUser == 0 {
+		c.errorf(path+".securityContext.runAsUser", "0 (root) breaks the restricted Pod Security Standard; use the uid the legacy image's files belong to")
+	}
+	for name, v := range map[string]*int64{"runAsUser": s.RunAsUser, "runAsGroup": s.RunAsGroup, "fsGroup": s.FSGroup} {
+		if v != nil && *v < 0 {
+			c.errorf(path+".securityContext."+name, "%d: an id is at least 0", *v)
+		}
+	}
+	for _, g := range s.SupplementalGroups {
+		if g < 0 {
+			c.errorf(path+".securityContext.supplementalGroups", "%d: an id is at least 0", g)
+		}
+	}
+}
+
+func (c *checker) allPodOptions(r *v1alpha1.AirflowRelease) {
+	for name, comp := range map[string]*v1alpha1.Component{"apiServer": r.Components.APIServer, "scheduler": r.Components.Scheduler, "dagProcessor": r.Components.DAGProcessor, "triggerer": r.Components.Triggerer} {
+		if comp != nil {
+			c.podOptions("components."+name, comp.PodAnnotations, comp.PodLabels, comp.PriorityClassName, comp.TopologySpreadConstraints, comp.EnvFrom)
+		}
+	}
+	for i, g := range r.TaskGroups {
+		path := fmt.Sprintf("taskGroups[%d]", i)
+		c.podOptions(path, g.PodAnnotations, g.PodLabels, g.PriorityClassName, g.TopologySpreadConstraints, g.EnvFrom)
+		c.groupSecurity(path, g.SecurityContext)
+	}
+}
