@@ -67,6 +67,13 @@ func TestRestartScope(t *testing.T) {
 		// Identity webhooks act when a pod starts: the group's pods restart, no other.
 		{"celery group identity", "taskGroups: [{name: gis, serviceAccount: {annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/gis'}}}]",
 			[]string{"Deployment/weather-etl-worker-gis"}},
+		{"celery group volumes", "taskGroups: [{name: gis, volumes: [grib, model-output]}]", []string{"Deployment/weather-etl-worker-gis"}},
+		{"celery group pod annotations and env", "taskGroups: [{name: gis, podAnnotations: {backup: 'no'}, env: [{name: GDAL_CACHEMAX, value: '512'}]}]",
+			[]string{"Deployment/weather-etl-worker-gis"}},
+		// Connections are read where DAGs are parsed and tasks run, not by the api-server.
+		{"a connection's Secret", "airflow: {connections: [{id: grib_archive, secret: {name: weather-connections-v2, key: grib_archive}}]}", []string{
+			"Deployment/weather-etl-dag-processor", "Deployment/weather-etl-scheduler", "Deployment/weather-etl-triggerer",
+			"Deployment/weather-etl-worker-default", "Deployment/weather-etl-worker-gis"}},
 		{"shared airflow config", "airflow: {config: {core: {parallelism: '64'}}}", []string{
 			"Deployment/weather-etl-api-server", "Deployment/weather-etl-dag-processor", "Deployment/weather-etl-scheduler",
 			"Deployment/weather-etl-triggerer", "Deployment/weather-etl-worker-default", "Deployment/weather-etl-worker-gis"}},
