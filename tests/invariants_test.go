@@ -241,12 +241,13 @@ func TestInvariantSharedSecrets(t *testing.T) {
 		}
 		for _, p := range pods {
 			for _, c := range p.spec.Containers {
-				if strings.HasPrefix(c.Name, "git-sync") {
-					continue
-				}
 				env := map[string]corev1.EnvVar{}
 				for _, e := range c.Env {
 					env[e.Name] = e
+				}
+				// Airflow containers only (they read the config): not git-sync or a group's own sidecars.
+				if _, airflow := env["AIRFLOW_CONFIG"]; !airflow {
+					continue
 				}
 				for _, n := range names {
 					e, ok := env[n]

@@ -90,6 +90,7 @@ initContainers:
 {{- end }}
 containers:
 {{- include "airkube.container" (dict "root" .root "w" $w "name" $w.component "args" $w.args "main" true) | nindent 2 }}
+{{- with $w.sidecars }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
 {{- with $a.sidecars }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
 volumes:{{ toYaml (concat $a.volumes ($w.volumes | default list)) | nindent 2 }}
 {{- else }}
@@ -164,12 +165,14 @@ spec:
   {{- with $a.imagePullSecrets }}
   imagePullSecrets:{{ toYaml . | nindent 4 }}
   {{- end }}
-  {{- with $a.initContainers }}
+  {{- $inits := concat ($a.initContainers | default list) ($t.initContainers | default list) }}
+  {{- with $inits }}
   initContainers:
   {{- include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}
   {{- end }}
   containers:
   {{- include "airkube.container" (dict "root" .root "w" $t "name" "base") | nindent 2 }}
+  {{- with $t.sidecars }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
   volumes:{{ toYaml (concat $a.volumes ($t.volumes | default list)) | nindent 4 }}
   {{- with $t.nodeSelector }}
   nodeSelector:{{ toYaml . | nindent 4 }}

@@ -208,7 +208,7 @@ func TestOverlayErrors(t *testing.T) {
 			name:     "unknown field in an overlay",
 			spec:     base,
 			overlays: []string{"taskGroups:\n  - name: gis\n    replica: 3\n"},
-			want:     `overlay1.yaml:3: taskGroups[0].replica: unknown field "replica"; valid fields are affinity, autoscaling, concurrency, env, envFrom, executor, image, name, nodeSelector, podAnnotations, podLabels, podOperators, priorityClassName, replicas, resources, securityContext, serviceAccount, terminationGracePeriodSeconds, tolerations, topologySpreadConstraints, volumes`,
+			want:     `overlay1.yaml:3: taskGroups[0].replica: unknown field "replica"; valid fields are affinity, autoscaling, concurrency, env, envFrom, executor, image, initContainers, name, nodeSelector, podAnnotations, podLabels, podOperators, priorityClassName, replicas, resources, securityContext, serviceAccount, sidecars, terminationGracePeriodSeconds, tolerations, topologySpreadConstraints, volumes`,
 		},
 		{
 			name:     "wrong kind in an overlay",

@@ -505,6 +505,13 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 			opts, annotations := r.groupOptions(g)
 			tp.PodOptions, tp.PodAnnotations = podOptions(annotations, opts, accountAnnotations(g))
 			tp.PodSecurityContext = r.groupSecurity(g)
+			// A task pod ends when its task does: its sidecars are native ones (init containers that
+			// keep running), which the kubelet stops after base exits; plain ones would hold the pod.
+			tp.InitContainers = append([]corev1.Container{}, g.InitContainers...)
+			for _, sc := range g.Sidecars {
+				sc.RestartPolicy = ptr(corev1.ContainerRestartPolicyAlways)
+				tp.InitContainers = append(tp.InitContainers, sc)
+			}
 			if r.groupPodOperators(g) {
 				tp.Volumes = append(tp.Volumes, r.kubeVolume())
 				tp.VolumeMounts = append(tp.VolumeMounts, corev1.VolumeMount{Name: "kube-api", MountPath: KubeDir, ReadOnly: true})
@@ -540,6 +547,7 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	opts, annotations := r.groupOptions(g)
 	w.PodOptions, w.PodAnnotations = podOptions(annotations, opts, w.PodAnnotations)
 	w.PodSecurityContext = r.groupSecurity(g)
+	w.InitContainers, w.Sidecars = g.InitContainers, g.Sidecars
 	w.Volumes, w.VolumeMounts = r.groupVolumes(g)
 	if r.groupPodOperators(g) {
 		r.withKubeAPI(&w, w.ServiceAccount)

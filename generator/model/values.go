@@ -159,6 +159,8 @@ type Workload struct {
 	// InitContainers are the workload's own, after wait-for-migrations (the api-server's
 	// auth-passwords); they get the restricted context.
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
+	// Sidecars run beside the main container (a task group's own), with the restricted context.
+	Sidecars []corev1.Container `json:"sidecars,omitempty"`
 	// Checksums names the ConfigMaps this workload reads; their data's hash rolls it.
 	Checksums []string `json:"checksums,omitempty"`
 	// PodAnnotations go on the pod template beside the checksums.
@@ -197,6 +199,9 @@ type TaskPod struct {
 	Volumes        []corev1.Volume      `json:"volumes,omitempty"`
 	VolumeMounts   []corev1.VolumeMount `json:"volumeMounts,omitempty"`
 	PodAnnotations map[string]string    `json:"podAnnotations,omitempty"`
+	// InitContainers and Sidecars are the group's own, with the restricted context.
+	InitContainers []corev1.Container `json:"initContainers,omitempty"`
+	Sidecars       []corev1.Container `json:"sidecars,omitempty"`
 	// PodSecurityContext replaces the Airflow pods' (a task group's own uid and groups).
 	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
 	PodOptions         `json:",inline"`

@@ -85,5 +85,53 @@ func (c *checker) allPodOptions(r *v1alpha1.AirflowRelease) {
 		path := fmt.Sprintf("taskGroups[%d]", i)
 		c.podOptions(path, g.PodAnnotations, g.PodLabels, g.PriorityClassName, g.TopologySpreadConstraints, g.EnvFrom)
 		c.groupSecurity(path, g.SecurityContext)
+		c.groupContainers(path, g)
+	}
+}
+
+// reservedContainers are the names airkube gives containers in task groups' pods.
+var reservedContainers = []string{"base", "worker", "wait-for-migrations", "git-sync", "git-sync-init", "auth-passwords"}
+
+// groupContainers checks a task group's init containers and sidecars: unique names, an image, the
+// restricted Pod Security Standard (airkube adds its restricted context; nothing may loosen it), and
+// mounts of the volumes the group's pods have.
+func (c *checker) groupContainers(path string, g v1alpha1.TaskGroup) {
+	mountable := map[string]bool{"config": true, "python": true, "dags": true, "logs": true}
+	for _, v := range g.Volumes {
+		mountable["data-"+v] = true
+	}
+	seen := map[string]bool{}
+	for kind, list := range map[string][]corev1.Container{"initContainers": g.InitContainers, "sidecars": g.Sidecars} {
+		for i, ctr := range list {
+			p := fmt.Sprintf("%s.%s[%d]", path, kind, i)
+			switch {
+			case !dnsLabel.MatchString(ctr.Name):
+				c.errorf(p+".name", "%q is not a container name (a DNS label)", ctr.Name)
+			case contains(reservedContainers, ctr.Name) || seen[ctr.Name]:
+				c.errorf(p+".name", "%q is taken (airkube uses %s); choose another", ctr.Name, strings.Join(reservedContainers, ", "))
+			}
+			seen[ctr.Name] = true
+			if ctr.Image == "" {
+				c.errorf(p+".image", "required")
+			}
+			if s := ctr.SecurityContext; s != nil {
+				switch {
+				case s.Privileged != nil && *s.Privileged:
+					c.errorf(p+".securityContext.privileged", "breaks the restricted Pod Security Standard")
+				case s.AllowPrivilegeEscalation != nil && *s.AllowPrivilegeEscalation:
+					c.errorf(p+".securityContext.allowPrivilegeEscalation", "breaks the restricted Pod Security Standard")
+				case s.RunAsUser != nil && *s.RunAsUser == 0, s.RunAsNonRoot != nil && !*s.RunAsNonRoot:
+					c.errorf(p+".securityContext", "running as root breaks the restricted Pod Security Standard")
+				case s.Capabilities != nil && len(s.Capabilities.Add) > 0 &&
+					(len(s.Capabilities.Add) > 1 || s.Capabilities.Add[0] != "NET_BIND_SERVICE"):
+					c.errorf(p+".securityContext.capabilities.add", "only NET_BIND_SERVICE keeps the restricted Pod Security Standard")
+				}
+			}
+			for j, m := range ctr.VolumeMounts {
+				if !mountable[m.Name] {
+					c.errorf(fmt.Sprintf("%s.volumeMounts[%d].name", p, j), "%q is not a volume of the group's pods; use dags, logs, config, python or data-<one of the group's volumes>", m.Name)
+				}
+			}
+		}
 	}
 }

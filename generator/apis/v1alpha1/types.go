@@ -334,6 +334,8 @@ type TaskGroup struct {
 	TopologySpreadConstraints     []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" doc:"replaces airkube's default spread over nodes"`
 	EnvFrom                       []corev1.EnvFromSource            `json:"envFrom,omitempty" doc:"env from Secrets and ConfigMaps"`
 	SecurityContext               *GroupSecurity                    `json:"securityContext,omitempty" doc:"the group's own uid, gid, fsGroup and supplemental groups, for a legacy image; never root"`
+	InitContainers                []corev1.Container                `json:"initContainers,omitempty" doc:"run before the group's worker or task container (e.g. warm a cache); restricted PSS; may mount dags, logs and the group's data-<volume>"`
+	Sidecars                      []corev1.Container                `json:"sidecars,omitempty" doc:"run beside the group's worker (Celery) or task container; restricted PSS; same mounts"`
 	// Patch is an overlay's instruction for this item; "delete" removes it.
 	Patch string `json:"$patch,omitempty" doc:"overlays only: delete removes the group"`
 }
