@@ -670,6 +670,8 @@ _ENV_SECRET_VALUES = {
     "AIRFLOW__CELERY__BROKER_URL": lambda o: o["broker_url"],
     "REDIS_PASSWORD": lambda o: o["redis_password"],
     "AIRKUBE_USER_PASSWORD": lambda o: o["user_password"],
+    "AIRFLOW_CONN": lambda o: "generic://test:t%40st@conn.example.com:1234",
+    "AIRFLOW_VAR": lambda o: "test-variable",
     # airflow.secretsBackend's kwargs: the files LocalFilesystemBackend reads, empty ones.
     "AIRFLOW__SECRETS__BACKEND_KWARGS": lambda o: '{"connections_file_path": "/dev/null", "variables_file_path": "/dev/null"}',
 }
@@ -702,6 +704,8 @@ def test_inputs(objects, *, db_password=TEST_DB_PASSWORD, db_uri=None, broker_ur
                     r = (e.get("valueFrom") or {}).get("secretKeyRef")
                     # auth.users' passwords: AIRKUBE_USER_PASSWORD_<index>, one meaning.
                     name = re.sub(r"^AIRKUBE_USER_PASSWORD_\d+$", "AIRKUBE_USER_PASSWORD", e["name"])
+                    # airflow.connections and airflow.variables: one meaning each.
+                    name = re.sub(r"^AIRFLOW_(CONN|VAR)_.+$", r"AIRFLOW_\1", name)
                     if r and name in _ENV_SECRET_VALUES:
                         k = (r["name"], r["key"])
                         if meaning.get(k, name) != name and not {meaning[k], name} <= {"AIRFLOW__API__SECRET_KEY", "AIRFLOW__WEBSERVER__SECRET_KEY"}:
