@@ -445,6 +445,7 @@ func (r *release) tune(w Workload, c *v1alpha1.Component) Workload {
 		w.NodeSelector, w.Tolerations, w.Affinity = c.NodeSelector, c.Tolerations, c.Affinity
 		opts, annotations := componentOptions(c)
 		w.PodOptions, w.PodAnnotations = podOptions(annotations, opts, w.PodAnnotations)
+		w.Env = append(append([]corev1.EnvVar{}, w.Env...), c.Env...)
 	}
 	w.PDB = *w.Replicas > 1
 	if w.PDB && w.Affinity == nil && len(w.TopologySpreadConstraints) == 0 {

@@ -309,6 +309,7 @@ type Component struct {
 	PriorityClassName         string                            `json:"priorityClassName,omitempty"`
 	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" doc:"replaces airkube's default spread over nodes"`
 	EnvFrom                   []corev1.EnvFromSource            `json:"envFrom,omitempty" doc:"env from Secrets and ConfigMaps"`
+	Env                       []corev1.EnvVar                   `json:"env,omitempty" doc:"extra environment of the component's container"`
 }
 
 // TaskGroup is where a set of tasks runs: its own image, executor and settings.
