@@ -85,15 +85,15 @@ def _check_env():
 
 
 GRIB_READ = """set -eu
-test "$(cat /data/grib/input.txt)" = "1 2 3 4 5 6"
-if touch /data/grib/written-by-{{ params.group }} 2>/dev/null; then echo "the read-only grib volume took a write" >&2; exit 1; fi
+test "$(cat /mnt/grib/input.txt)" = "1 2 3 4 5 6"
+if touch /mnt/grib/written-by-{{ params.group }} 2>/dev/null; then echo "the read-only grib volume took a write" >&2; exit 1; fi
 echo "airkube data group={{ params.group }} grib read-only ok"
 """
 
 MODEL_RUN = """set -eu
-sum=0; for n in $(cat /data/grib/input.txt); do sum=$((sum + n)); done
-echo "sum=$sum" > "/data/model-output/{{ run_id }}.txt"
-echo "airkube data fortran wrote /data/model-output/{{ run_id }}.txt"
+sum=0; for n in $(cat /mnt/grib/input.txt); do sum=$((sum + n)); done
+echo "sum=$sum" > "/mnt/model-output/{{ run_id }}.txt"
+echo "airkube data fortran wrote /mnt/model-output/{{ run_id }}.txt"
 """
 
 # The weather release's data volumes (grib read-only in fortran and gis, model-output in fortran) and
