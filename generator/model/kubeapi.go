@@ -44,8 +44,10 @@ const (
 //   - The namespace of the operator's pods (no namespace= in the DAG): the connection's extra
 //     namespace; the kubeconfig context's namespace is not read.
 //   - DAG code using the kubernetes client directly (config.load_kube_config()) reads KUBECONFIG.
-// Both loaders accept a user's tokenFile, which the kubelet refreshes in the projected volume; they
-// read it once, when a client is made.
+// Both loaders accept a user's tokenFile, which the kubelet refreshes in the projected volume; but they
+// read it once, when a client is made (unlike load_incluster_config, which rereads its token every
+// minute): a client that outlives its token, such as the KubernetesExecutor's, made when the
+// scheduler starts, keeps sending an expired one (test_clients_follow_token_rotation, a strict xfail).
 
 // kubeAPI says whether the release's pods call the Kubernetes API: the KubernetesExecutor, or tasks
 // that run pod operators.

@@ -14,6 +14,10 @@ argv[2]: JSON list of steps; argv[3] (optional): JSON input of the trigger steps
   trigger_other_ca   the same hand-off, with the kubeconfig's certificate-authority replaced by the
            file given as other_ca.
   executor get_kube_client(), the KubernetesExecutor's client; lists pods in its namespace.
+  rotation the sync hook's client, the executor's and a trigger's hook (from this pod's own hand-off),
+           each made once, list pods (label selector round=1,who=<client>); then the probe writes
+           <signal>.ready, waits for <signal>.go (the test rotates the token file meanwhile, as the
+           kubelet does) and lists again with the same clients (round=2). given: {"signal": path}.
 """
 import asyncio
 import json
@@ -93,6 +97,47 @@ def executor():
     return r
 
 
+def rotation(signal):
+    import os
+    import time
+
+    from kubernetes_asyncio import client as async_client
+
+    from airflow.providers.cncf.kubernetes.kube_client import get_kube_client
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    ns = KubernetesHook(conn_id="kubernetes_default").get_namespace()
+    sync_api = KubernetesHook(conn_id="kubernetes_default").core_v1_client
+    executor_api = get_kube_client()
+    op = KubernetesPodOperator(task_id="probe", image="registry.example.com/probe:1")
+    op.convert_config_file_to_dict()
+    trigger_hook = AsyncKubernetesHook(conn_id="kubernetes_default", config_dict=op._config_dict,
+                                       connection_extras={"namespace": ns})
+
+    async def trigger_call(selector):
+        async with trigger_hook.get_conn() as api_client:
+            await async_client.CoreV1Api(api_client).list_namespaced_pod(ns, limit=1, label_selector=selector)
+
+    def round_(n):
+        r = {}
+        for who, call in (("sync", lambda sel: sync_api.list_namespaced_pod(ns, limit=1, label_selector=sel)),
+                          ("executor", lambda sel: executor_api.list_namespaced_pod(ns, limit=1, label_selector=sel)),
+                          ("trigger", lambda sel: asyncio.run(trigger_call(sel)))):
+            try:
+                call("round=%d,who=%s" % (n, who))
+                r[who] = "ok"
+            except Exception as e:  # noqa: BLE001 - reported
+                r[who] = error(e)
+        return r
+
+    first = round_(1)
+    open(signal + ".ready", "w").close()
+    deadline = time.monotonic() + 120
+    while not os.path.exists(signal + ".go") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return {"ok": True, "round1": first, "round2": round_(2)}
+
+
 out = {}
 for step in steps:
     if step == "sync":
@@ -110,6 +155,8 @@ for step in steps:
         out[step] = trigger(given["extras"], cfg)
     elif step == "executor":
         out[step] = executor()
+    elif step == "rotation":
+        out[step] = rotation(given["signal"])
     else:
         sys.exit("unknown step " + step)
 with open(out_path, "w") as f:
