@@ -344,6 +344,41 @@ func TestInvariantGroupImages(t *testing.T) {
 	})
 }
 
+// TestInvariantKubeClients: every container that mounts the kube-api volume points every Kubernetes
+// client at the kubeconfig the one way all provider paths follow: KUBECONFIG. Its kubernetes_default
+// connection names only the release's namespace; a kube_config_path (or kube_config, in_cluster)
+// there makes the triggerer reject the kubeconfig a deferrable pod operator hands it
+// ("mutually exclusive", see generator/model/kubeapi.go).
+func TestInvariantKubeClients(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		for _, p := range r.airflowPods() {
+			c := mainContainer(p)
+			if !mountedAt(c, "/opt/airkube/kube/config") {
+				continue
+			}
+			env := map[string]string{}
+			for _, e := range c.Env {
+				env[e.Name] = e.Value
+			}
+			if env["KUBECONFIG"] != "/opt/airkube/kube/config" {
+				t.Errorf("%s: KUBECONFIG %q, want /opt/airkube/kube/config", p.name, env["KUBECONFIG"])
+			}
+			var conn struct {
+				ConnType string         `json:"conn_type"`
+				Extra    map[string]any `json:"extra"`
+			}
+			if err := json.Unmarshal([]byte(env["AIRFLOW_CONN_KUBERNETES_DEFAULT"]), &conn); err != nil {
+				t.Errorf("%s: AIRFLOW_CONN_KUBERNETES_DEFAULT: %v", p.name, err)
+				continue
+			}
+			want := map[string]any{"namespace": r.spec.Metadata.Namespace}
+			if conn.ConnType != "kubernetes" || fmt.Sprint(conn.Extra) != fmt.Sprint(want) {
+				t.Errorf("%s: kubernetes_default is %s %v, want kubernetes %v", p.name, conn.ConnType, conn.Extra, want)
+			}
+		}
+	})
+}
+
 // TestInvariantNoTrailingWhitespace: no rendered line ends in a space or tab, in the manifests (also
 // inside ConfigMap files, such as the pod template files) and in NOTES.txt; diffs of releases stay clean.
 func TestInvariantNoTrailingWhitespace(t *testing.T) {

@@ -23,22 +23,32 @@ const (
 	kubeTokenSeconds  = 3600
 )
 
-// Which client reads which setting, found in apache-airflow-providers-cncf-kubernetes 10.25.0 (the
-// version the images pin; the same code on Airflow 2.11.2 and 3.3.2):
+// Which client reads which setting, found with the real apache-airflow-providers-cncf-kubernetes 10.25.0
+// on Airflow 2.11.2 and 3.3.2 (tests/airflow/test_pod_operator.py runs each path against an API
+// server behind a private CA):
 //   - The KubernetesExecutor (kube_client.get_kube_client) reads [kubernetes_executor] in_cluster; only
 //     when it is False does it read config_file (load_kube_config). ssl_ca_cert, when set, replaces
 //     the CA of either. airkube sets in_cluster = False, config_file = the kubeconfig, ssl_ca_cert =
 //     the bundle.
-//   - KubernetesPodOperator and KubernetesHook (sync, hooks/kubernetes.py get_conn) read the
-//     kubernetes_default connection's extra kube_config_path; without the connection they try
-//     load_incluster_config first, which trusts only the ServiceAccount's CA and talks only to
-//     kubernetes.default.svc, then KUBECONFIG. airkube sets AIRFLOW_CONN_KUBERNETES_DEFAULT with
-//     kube_config_path, so the in-cluster path is never taken.
-//   - The deferrable pod operator's trigger runs in the triggerer with AsyncKubernetesHook
-//     (_load_config): the same connection extra kube_config_path (kubernetes_asyncio's loader), so
-//     the triggerer gets the connection, the kubeconfig and a token too.
+//   - KubernetesPodOperator and KubernetesHook, synchronous (hooks/kubernetes.py get_conn): the
+//     kubernetes_default connection's extra kube_config_path when it has one; without it they try
+//     load_incluster_config, which fails in airkube's pods (automountServiceAccountToken: false, so
+//     no token at /var/run/secrets/kubernetes.io/serviceaccount), then load_kube_config, which reads
+//     KUBECONFIG.
+//   - The deferrable operator: before deferring, the worker reads the file KUBECONFIG names
+//     (operators/pod.py convert_config_file_to_dict) and hands it to the trigger as config_dict,
+//     together with the connection's extras; the triggerer's AsyncKubernetesHook (_load_config)
+//     loads that dict, and fails ("kube_config_path, kube_config, in_cluster, and config_dict are
+//     mutually exclusive") when the extras also name kube_config_path. So the connection carries only
+//     the namespace and KUBECONFIG is the one pointer every path follows. The dict names the CA and
+//     the token by path: the triggerer reads its own mounted files.
+//   - The namespace of the operator's pods (no namespace= in the DAG): the connection's extra
+//     namespace; the kubeconfig context's namespace is not read.
 //   - DAG code using the kubernetes client directly (config.load_kube_config()) reads KUBECONFIG.
-// Both loaders accept a user's tokenFile, which the kubelet refreshes in the projected volume.
+// Both loaders accept a user's tokenFile, which the kubelet refreshes in the projected volume; but they
+// read it once, when a client is made (unlike load_incluster_config, which rereads its token every
+// minute): a client that outlives its token, such as the KubernetesExecutor's, made when the
+// scheduler starts, keeps sending an expired one (test_clients_follow_token_rotation, a strict xfail).
 
 // kubeAPI says whether the release's pods call the Kubernetes API: the KubernetesExecutor, or tasks
 // that run pod operators.
@@ -151,11 +161,12 @@ func (r *release) kubeVolume() corev1.Volume {
 	return corev1.Volume{Name: "kube-api", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: sources}}}
 }
 
-// kubeEnv points the kubernetes_default connection (pod operators, sync and deferrable) and DAG code
-// at the kubeconfig.
+// kubeEnv points pod operators (sync and deferrable) and DAG code at the kubeconfig with KUBECONFIG,
+// and gives the kubernetes_default connection the release's namespace only: with a kube_config_path
+// there, every deferrable pod operator's trigger fails at its first poll (see above).
 func (r *release) kubeEnv() []corev1.EnvVar {
 	conn, _ := json.Marshal(map[string]any{"conn_type": "kubernetes",
-		"extra": map[string]any{"kube_config_path": KubeConfigFile, "namespace": r.Metadata.Namespace}})
+		"extra": map[string]any{"namespace": r.Metadata.Namespace}})
 	return []corev1.EnvVar{{Name: "KUBECONFIG", Value: KubeConfigFile}, {Name: "AIRFLOW_CONN_KUBERNETES_DEFAULT", Value: string(conn)}}
 }
 

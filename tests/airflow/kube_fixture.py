@@ -1,11 +1,12 @@
 """A local kwok control plane and host-process helpers for the real-Airflow tests.
 
-Imported by test_kubernetes_executor.py and test_celery_routing.py (no conftest, so
-hack/make-rules/airflow.sh needs no change). The cluster is a session fixture: started
+Imported by test_kubernetes_executor.py, test_celery_routing.py and test_pod_operator.py (no
+conftest, so hack/make-rules/airflow.sh needs no change). The cluster is a session fixture: started
 with hack/cluster/up.sh under a name of its own (AIRKUBE_CLUSTER, default
 airkube-airflow) and removed at the end, unless it was already running, in which case
 it is left as found. kwok plays nodes and pods: a pod Airflow creates becomes Running
-on a matching fake node, and nothing in it ever executes.
+on a matching fake node, and nothing in it ever executes. Pods labelled POD_COMPLETE_LABEL
+also finish (Succeeded) while a test holds Kube.pod_completer.
 """
 import copy
 import json
@@ -32,6 +33,9 @@ CLUSTER_NAME = os.environ.get("AIRKUBE_CLUSTER", "airkube-airflow") + (
 # The workload kinds a real install would turn into pods; the tests start the Airflow
 # processes themselves, so these are not applied.
 NOT_APPLIED = {"Deployment", "StatefulSet", "Job", "ScaledObject", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+# Pods with this label set to "true" are completed by Kube.pod_completer (kwokctl's own stages
+# complete only pods a Job owns).
+POD_COMPLETE_LABEL = "airkube.dev/kwok-complete"
 
 
 def log(*args):
@@ -88,10 +92,14 @@ class Kube:
                 o.setdefault("metadata", {}).setdefault("namespace", namespace)
         self.apply(keep)
 
+    def token(self, namespace, account, seconds=7200):
+        """A token of ServiceAccount `account`, as the kubelet projects one into its pods."""
+        return self.kubectl("create", "token", account, "-n", namespace, "--duration=%ds" % seconds).strip()
+
     def service_account_kubeconfig(self, namespace, account, path):
         """A kubeconfig that talks to the API as `account`: what the scheduler's pod gets
         in-cluster (its projected token), so the rendered RBAC is what is exercised."""
-        token = self.kubectl("create", "token", account, "-n", namespace, "--duration=2h").strip()
+        token = self.token(namespace, account)
         src = yaml.safe_load(Path(self.kubeconfig).read_text())
         cluster = src["clusters"][0]["cluster"]
         cfg = {
@@ -105,8 +113,115 @@ class Kube:
         return Path(path)
 
     def ca_pem(self):
+        return self.ca_file().read_text()
+
+    def ca_file(self):
+        """The cluster's CA (what signs kube-apiserver's serving certificate and kube-root-ca.crt)."""
         src = yaml.safe_load(Path(self.kubeconfig).read_text())
-        return Path(src["clusters"][0]["cluster"]["certificate-authority"]).read_text()
+        return Path(src["clusters"][0]["cluster"]["certificate-authority"])
+
+    def server(self):
+        """kube-apiserver's URL on loopback."""
+        return yaml.safe_load(Path(self.kubeconfig).read_text())["clusters"][0]["cluster"]["server"]
+
+    def pod_completer(self, logdir, label=POD_COMPLETE_LABEL, delay_ms=3000):
+        """A second kwok controller that completes (phase Succeeded, exit code 0) every Running pod
+        carrying `label`=true after delay_ms, on any node; see PodCompleter."""
+        return PodCompleter(self, logdir, label, delay_ms)
+
+
+# The stages of Kube.pod_completer's kwok controller. kwok starts its pod controller only for nodes its
+# node controller manages, and that only when there is a node stage: hence one that matches no node,
+# so node status stays the cluster controller's alone.
+_COMPLETER_STAGES = """\
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: airkube-pod-complete
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchLabels: {"%(label)s": "true"}
+    matchExpressions:
+    - {key: .metadata.deletionTimestamp, operator: DoesNotExist}
+    - {key: .status.phase, operator: In, values: [Running]}
+  delay: {durationMilliseconds: %(delay)d}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      {{ $root := . }}
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      {{ $origin := index $root.status.containerStatuses $index }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 0
+            finishedAt: {{ $now | Quote }}
+            reason: Completed
+            startedAt: {{ ( $origin.state.running.startedAt | default $now ) | Quote }}
+      {{ end }}
+      phase: Succeeded
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: airkube-node-none
+spec:
+  resourceRef: {apiGroup: v1, kind: Node}
+  selector:
+    matchLabels: {"airkube.dev/kwok-no-node": "true"}
+  next: {}
+"""
+
+
+class PodCompleter:
+    """A second kwok controller (the cluster's own binary) that plays a kubelet whose containers
+    exit 0: every Running pod labelled `label`=true turns Succeeded after delay_ms. The cluster's
+    kwok controller still makes nodes Ready and pods Running and deletes pods; this one only
+    completes. kwok never runs a container, so nothing in the pod executes and kwok serves no
+    container logs. A context manager; the process dies with pytest (parent-death signal).
+    """
+
+    def __init__(self, kube, logdir, label, delay_ms):
+        self.label = label
+        logdir = Path(logdir)
+        logdir.mkdir(parents=True, exist_ok=True)
+        stages = logdir / "kwok-pod-completer.yaml"
+        stages.write_text(_COMPLETER_STAGES % {"label": label, "delay": delay_ms})
+        self.log = logdir / "kwok-pod-completer.log"
+        kwok = Path(kube.kubectl_bin).parent / "kwok"
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                ["setpriv", "--pdeathsig", "TERM", "--", str(kwok), "--kubeconfig=" + kube.kubeconfig,
+                 "--config=" + str(stages), "--manage-all-nodes=true", "--node-lease-duration-seconds=0"],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        log("kwok pod completer (pid %d) completes Running pods labelled %s=true after %dms"
+            % (self.proc.pid, label, delay_ms))
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("the kwok pod completer exited (%s):\n%s" % (
+                self.proc.returncode, self.log.read_text(errors="replace")[-3000:]))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def _cluster_pids(name):
