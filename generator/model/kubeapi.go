@@ -20,7 +20,11 @@ const (
 	KubeTokenFile  = KubeDir + "/token"
 	// DefaultKubeServer is the API server as every pod reaches it.
 	DefaultKubeServer = "https://kubernetes.default.svc"
-	kubeTokenSeconds  = 3600
+	// kubeTokenSeconds is the kubelet's own for automounted tokens, on purpose: for exactly 3607 s the
+	// API server (--service-account-extend-token-expiration, on by default) issues a token valid for a
+	// year and only warns when it is used past an hour. The provider's kubeconfig clients read the
+	// token once (see below), so a long-lived one, like the KubernetesExecutor's, keeps working.
+	kubeTokenSeconds = 3607
 )
 
 // Which client reads which setting, found with the real apache-airflow-providers-cncf-kubernetes 10.25.0
