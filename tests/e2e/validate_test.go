@@ -9,10 +9,11 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestE2EServerSideValidation creates every object of every golden case with a server
@@ -44,6 +45,15 @@ func TestE2EServerSideValidation(t *testing.T) {
 						if err := yaml.UnmarshalStrict([]byte(text), &pod); err != nil {
 							t.Errorf("%s pod template %s: %v", c.Name, file, err)
 							continue
+						}
+						// A PriorityClass the spec names is the cluster admin's, like a Secret it names:
+						// made here (as the cluster would have it) so Priority admission can judge the pod.
+						if pc := pod.Spec.PriorityClassName; pc != "" {
+							_, err := cluster.client.SchedulingV1().PriorityClasses().Create(context.Background(),
+								&schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: pc}, Value: 1000}, metav1.CreateOptions{})
+							if err != nil && !apierrors.IsAlreadyExists(err) {
+								t.Fatal(err)
+							}
 						}
 						if _, err := cluster.client.CoreV1().Pods(ns).Create(context.Background(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}); err != nil {
 							t.Errorf("%s pod template %s: rejected by the API server: %v", c.Name, file, err)
