@@ -602,10 +602,11 @@ class StaleToken(AssertionError):
 @pytest.mark.xfail(strict=True, raises=StaleToken, reason="known bug: the provider's clients read the "
                    "kubeconfig's tokenFile once, when made; remove this mark with the fix")
 def test_clients_follow_token_rotation(kube, services, front, ca, completer, tmp_path):
-    """The kubelet rewrites a projected token at 80% of its lifetime and the old one expires at 100%
-    (3600 s here): every long-lived client must pick the new one up. The sync hook's client, the
-    KubernetesExecutor's (made once when the scheduler starts) and a trigger's hook each call the API,
-    the token file is rotated, and they call again: the second calls must carry the new token."""
+    """The kubelet rewrites a projected token at 80% of its lifetime: a long-lived client that keeps
+    the first one works only as long as the API server still accepts that one (see kubeTokenSeconds
+    in generator/model/kubeapi.go). The sync hook's client, the KubernetesExecutor's (made once when
+    the scheduler starts) and a trigger's hook each call the API, the token file is rotated, and they
+    call again: the second calls should carry the new token."""
     import threading
     from urllib.parse import unquote
 
