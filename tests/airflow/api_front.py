@@ -170,7 +170,8 @@ class ApiFront:
         self._client_ctx = ssl.create_default_context(cafile=str(upstream_ca))
         self._client_ctx.set_alpn_protocols(["http/1.1"])
         self.requests: list[Request] = []
-        self.refused: list[str] = []       # failed handshakes with clients, with the TLS error
+        self.refused: list[str] = []       # handshakes a client aborted with a TLS error (e.g. unknown CA)
+        self.dropped: list[str] = []       # connections closed during the handshake (a process stopping)
         self.errors: list[str] = []        # anything else that went wrong (upstream unreachable ...)
         self._lock = threading.Lock()
         self._conns = 0
@@ -203,8 +204,8 @@ class ApiFront:
         self._thread.join(10)
         self._loop = None
 
-    def mark(self) -> int:
-        """An index into requests/refused, to look only at what came after it."""
+    def mark(self):
+        """Where requests and refused end now; since(mark) gives what came after."""
         with self._lock:
             return len(self.requests), len(self.refused)
 
@@ -225,7 +226,8 @@ class ApiFront:
             await writer.start_tls(self._server_ctx, ssl_handshake_timeout=30)
         except (ssl.SSLError, OSError, asyncio.TimeoutError, ConnectionError) as e:
             with self._lock:
-                self.refused.append("#%d %s: %s" % (conn, type(e).__name__, e))
+                (self.refused if isinstance(e, ssl.SSLError) else self.dropped).append(
+                    "#%d %s: %s" % (conn, type(e).__name__, e))
             writer.close()
             return
         try:
