@@ -444,7 +444,7 @@ func (r *release) tune(w Workload, c *v1alpha1.Component) Workload {
 		}
 		w.NodeSelector, w.Tolerations, w.Affinity = c.NodeSelector, c.Tolerations, c.Affinity
 		opts, annotations := componentOptions(c)
-		w.PodOptions, w.PodAnnotations = podOptions(annotations, opts, w.PodAnnotations)
+		w.PodOptions, w.PodAnnotations = opts, mergeAnnotations(w.PodAnnotations, annotations)
 		w.Env = append(append([]corev1.EnvVar{}, w.Env...), c.Env...)
 	}
 	w.PDB = *w.Replicas > 1
@@ -504,7 +504,7 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 			}
 			tp.Volumes, tp.VolumeMounts = r.groupVolumes(g)
 			opts, annotations := r.groupOptions(g)
-			tp.PodOptions, tp.PodAnnotations = podOptions(annotations, opts, accountAnnotations(g))
+			tp.PodOptions, tp.PodAnnotations = opts, mergeAnnotations(accountAnnotations(g), annotations)
 			tp.PodSecurityContext = r.groupSecurity(g)
 			// A task pod ends when its task does: its sidecars are native ones (init containers that
 			// keep running), which the kubelet stops after base exits; plain ones would hold the pod.
@@ -546,7 +546,7 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	}
 	w.ServiceAccount, w.PodAnnotations = r.groupAccount(g), accountAnnotations(g)
 	opts, annotations := r.groupOptions(g)
-	w.PodOptions, w.PodAnnotations = podOptions(annotations, opts, w.PodAnnotations)
+	w.PodOptions, w.PodAnnotations = opts, mergeAnnotations(w.PodAnnotations, annotations)
 	w.PodSecurityContext = r.groupSecurity(g)
 	w.InitContainers, w.Sidecars = g.InitContainers, g.Sidecars
 	w.Volumes, w.VolumeMounts = r.groupVolumes(g)

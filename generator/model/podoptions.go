@@ -15,19 +15,20 @@ type PodOptions struct {
 	EnvFrom                   []corev1.EnvFromSource            `json:"envFrom,omitempty"`
 }
 
-// podOptions collects a component's or a group's options; annotations merge into the pod's own.
-func podOptions(annotations map[string]string, o PodOptions, into map[string]string) (PodOptions, map[string]string) {
-	if len(annotations) > 0 {
-		merged := map[string]string{}
-		for k, v := range into {
-			merged[k] = v
-		}
-		for k, v := range annotations {
-			merged[k] = v
-		}
-		into = merged
+// mergeAnnotations returns the pod's own annotations with the spec's added (the spec's win); nil when
+// both are empty. Neither map is changed.
+func mergeAnnotations(own, spec map[string]string) map[string]string {
+	if len(spec) == 0 {
+		return own
 	}
-	return o, into
+	merged := map[string]string{}
+	for k, v := range own {
+		merged[k] = v
+	}
+	for k, v := range spec {
+		merged[k] = v
+	}
+	return merged
 }
 
 // groupSecurity is a task group's pod security context: the Airflow pods' with the group's uid, gid,
