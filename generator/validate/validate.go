@@ -305,10 +305,14 @@ func (c *checker) storage(s *v1alpha1.Storage) {
 			c.errorf(path, "%q is not a quantity like 10Gi", q)
 		}
 	}
-	for path, claim := range map[string]string{"storage.dags.existingClaim": d.ExistingClaim, "storage.logs.existingClaim": l.ExistingClaim} {
-		if claim != "" && (len(claim) > 253 || !dnsSubdomain.MatchString(claim)) {
-			c.errorf(path, "%q is not a claim name (lower-case letters, digits, '-' and '.', at most 253 characters)", claim)
-		}
+	c.claimName("storage.dags.existingClaim", d.ExistingClaim)
+	c.claimName("storage.logs.existingClaim", l.ExistingClaim)
+}
+
+// claimName checks an existing claim's name, when one is given.
+func (c *checker) claimName(path, claim string) {
+	if claim != "" && (len(claim) > 253 || !dnsSubdomain.MatchString(claim)) {
+		c.errorf(path, "%q is not a claim name (lower-case letters, digits, '-' and '.', at most 253 characters)", claim)
 	}
 }
 

@@ -35,9 +35,7 @@ func (c *checker) dataVolumes(r *v1alpha1.AirflowRelease) {
 		c.oneSource(path, sources)
 		c.nfs(path+".nfs", v.NFS)
 		c.csi(path+".csi", v.CSI)
-		if v.ExistingClaim != "" && (len(v.ExistingClaim) > 253 || !dnsSubdomain.MatchString(v.ExistingClaim)) {
-			c.errorf(path+".existingClaim", "%q is not a claim name (lower-case letters, digits, '-' and '.')", v.ExistingClaim)
-		}
+		c.claimName(path+".existingClaim", v.ExistingClaim)
 		if _, err := resource.ParseQuantity(v.Size); err != nil {
 			c.errorf(path+".size", "%q is not a quantity like 10Gi", v.Size)
 		}
