@@ -63,11 +63,11 @@ func TestRestartScope(t *testing.T) {
 		{"celery group resources", "taskGroups: [{name: default, resources: {requests: {cpu: '3'}}}]", []string{"Deployment/weather-etl-worker-default"}},
 		// Kubernetes groups live in the pod template file, which the scheduler re-reads.
 		{"kubernetes group image", "taskGroups: [{name: fortran, image: registry.example.com/weather/fortran-tools:2020.1}]", nil},
-		{"new task group", "taskGroups: [{name: radar, executor: CeleryExecutor}]", []string{"Deployment/weather-etl-worker-radar"}},
+		{"new task group", "taskGroups: [{name: radar, executor: CeleryExecutor, volumes: [xcom]}]", []string{"Deployment/weather-etl-worker-radar"}},
 		// Identity webhooks act when a pod starts: the group's pods restart, no other.
 		{"celery group identity", "taskGroups: [{name: gis, serviceAccount: {annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/gis'}}}]",
 			[]string{"Deployment/weather-etl-worker-gis"}},
-		{"celery group volumes", "taskGroups: [{name: gis, volumes: [grib, model-output]}]", []string{"Deployment/weather-etl-worker-gis"}},
+		{"celery group volumes", "taskGroups: [{name: gis, volumes: [grib, model-output, xcom]}]", []string{"Deployment/weather-etl-worker-gis"}},
 		{"celery group pod annotations and env", "taskGroups: [{name: gis, podAnnotations: {backup: 'no'}, env: [{name: GDAL_CACHEMAX, value: '512'}]}]",
 			[]string{"Deployment/weather-etl-worker-gis"}},
 		// Connections are read where DAGs are parsed and tasks run, not by the api-server.

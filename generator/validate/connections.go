@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
@@ -54,6 +55,8 @@ func (c *checker) xcom(r *v1alpha1.AirflowRelease, major uint64) {
 		c.errorf("xcom.objectStorage.path", "%q is not a URL like s3://aws_default@bucket/xcom or file:///data/xcom", x.Path)
 	} else if provider, ok := remoteLogProviders[scheme]; ok {
 		c.warnf("xcom.objectStorage.path", "%s:// needs %s in every image that runs tasks, and apache-airflow-providers-common-io", scheme, provider)
+	} else if scheme == "file" {
+		c.xcomVolume(r, rest)
 	}
 	if *x.Threshold < 0 {
 		c.errorf("xcom.objectStorage.threshold", "%d: give bytes, at least 0 (0 sends every XCom to the path)", *x.Threshold)
@@ -63,4 +66,51 @@ func (c *checker) xcom(r *v1alpha1.AirflowRelease, major uint64) {
 	default:
 		c.errorf("xcom.objectStorage.compression", "%q is not one of gzip, bz2, zip, lzma, snappy", x.Compression)
 	}
+}
+
+// xcomVolume checks a file:// XCom path: one task pushes where its pod runs and the next pulls where
+// its own runs, so the path must be on a writable data volume that every task group mounts.
+func (c *checker) xcomVolume(r *v1alpha1.AirflowRelease, dir string) {
+	const field = "xcom.objectStorage.path"
+	if !strings.HasPrefix(dir, "/") {
+		c.errorf(field, "file://%s names a host; give a path on a shared volume, like file:///mnt/xcom", dir)
+		return
+	}
+	var on *v1alpha1.DataVolume
+	var volumes []string
+	for i, v := range r.Storage.Volumes {
+		volumes = append(volumes, fmt.Sprintf("%s at %s", v.Name, v.MountPath))
+		if inside(dir, v.MountPath) {
+			on = &r.Storage.Volumes[i]
+		}
+	}
+	if on == nil {
+		hint := "define one in storage.volumes"
+		if len(volumes) > 0 {
+			hint = "use one of storage.volumes (" + strings.Join(volumes, ", ") + ")"
+		}
+		c.errorf(field, "file://%s is on no data volume: each pod's own disk holds only its own XComs; %s and list it in every task group's volumes, or use an object store like s3://", dir, hint)
+		return
+	}
+	if on.ReadOnly {
+		c.errorf(field, "file://%s is on volume %s, which is readOnly: tasks write XComs there", dir, on.Name)
+	}
+	var missing []string
+	for _, g := range r.TaskGroups {
+		if !slices.Contains(g.Volumes, on.Name) {
+			missing = append(missing, g.Name)
+		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		c.errorf(field, "file://%s is on volume %s, which task group %s does not mount: every task may push or pull XComs; add %s to its volumes", dir, on.Name, missing[0], on.Name)
+	default:
+		c.errorf(field, "file://%s is on volume %s, which task groups %s do not mount: every task may push or pull XComs; add %s to their volumes", dir, on.Name, strings.Join(missing, ", "), on.Name)
+	}
+}
+
+// inside says whether path is dir or lies inside it.
+func inside(path, dir string) bool {
+	return strings.HasPrefix(strings.TrimSuffix(path, "/")+"/", strings.TrimSuffix(dir, "/")+"/")
 }

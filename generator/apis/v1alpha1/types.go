@@ -136,7 +136,7 @@ type XCom struct {
 
 // XComObjectStorage is the common.io provider's object-storage XCom backend.
 type XComObjectStorage struct {
-	Path        string `json:"path" doc:"where XComs go, as a URL with the connection in it: s3://aws_default@bucket/xcom, or file:///data/xcom on a shared volume"`
+	Path        string `json:"path" doc:"where XComs go, as a URL with the connection in it: s3://aws_default@bucket/xcom, or file:///mnt/xcom on a writable data volume that every task group mounts"`
 	Threshold   *int64 `json:"threshold,omitempty" doc:"bytes; larger XComs go to the path, smaller stay in the database; 0 sends all; default 1048576"`
 	Compression string `json:"compression,omitempty" doc:"gzip, bz2, zip, lzma or snappy; default none"`
 }
