@@ -141,7 +141,7 @@ func makeNAS(dir string) error {
 		return err
 	}
 	// dags and logs, and the weather release's data volumes (overlays/kind/environment.yaml).
-	for _, sub := range []string{"dags", "logs", "grib", "model-output"} {
+	for _, sub := range []string{"dags", "logs", "grib", "model-output", "xcom"} {
 		d := filepath.Join(dir, sub)
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err

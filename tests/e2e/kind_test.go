@@ -587,6 +587,18 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(grib, "written-by-gis")); err == nil {
 			t.Error("a task wrote to the read-only grib volume")
 		}
+		// The grid gis pushed (about 320 KB of JSON) went to the XCom volume on the NAS, gzipped; the
+		// database row holds only where it is, and fortran's task pod pulled it from there.
+		rows := psql(t, "airflow", "SELECT value::text FROM xcom WHERE dag_id = 'airkube_e2e_data' AND run_id = '"+run+"' AND task_id = 'grid_gis' AND key = 'return_value'")
+		if len(rows) != 1 || len(rows[0][0]) > 500 || !strings.Contains(rows[0][0], "file:///mnt/xcom/") {
+			t.Fatalf("the grid's xcom row: %q, want a reference into file:///mnt/xcom/", rows)
+		}
+		ref := strings.Trim(rows[0][0], `"`)
+		stored, err := os.Stat(filepath.Join(nasDir(t), "xcom", strings.TrimPrefix(ref, "file:///mnt/xcom/")))
+		if err != nil {
+			t.Fatalf("the xcom row names %s, not on the NAS: %v", ref, err)
+		}
+		fmt.Printf("FIGURE kind weather-etl XCom grid on the NAS, gzipped: %d bytes at %s\n", stored.Size(), ref)
 	})
 
 	t.Run("Celery workers use the release's visibility timeout", func(t *testing.T) {

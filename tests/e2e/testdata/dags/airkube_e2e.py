@@ -96,11 +96,30 @@ echo "sum=$sum" > "/mnt/model-output/{{ run_id }}.txt"
 echo "airkube data fortran wrote /mnt/model-output/{{ run_id }}.txt"
 """
 
-# The weather release's data volumes (grib read-only in fortran and gis, model-output in fortran) and
-# its connection and variable, in a Celery group (gis) and a KubernetesExecutor group (fortran).
+# A forecast grid: 40000 temperatures, about 320 KB of JSON, far above the weather release's XCom
+# threshold (64 KiB), so it travels through the XCom volume on the NAS.
+GRID = 40000
+
+
+def _grid():
+    return [round(273.15 + (i % 360) * 0.01, 2) for i in range(GRID)]
+
+
+def _check_grid(ti):
+    grid = ti.xcom_pull(task_ids="grid_gis")
+    if grid != _grid():
+        raise ValueError("the pulled grid differs from the pushed one: %d values" % len(grid or []))
+    print("airkube xcom pulled %d values pushed by gis" % len(grid))
+
+
+# The weather release's data volumes (grib read-only in fortran and gis, model-output in fortran), its
+# connection and variable, and its XComs on the NAS, in a Celery group (gis) and a KubernetesExecutor
+# group (fortran).
 if {"fortran", "gis"} <= set(airkube.GROUPS):
     with DAG("airkube_e2e_data", **ARGS):
         for name in ("fortran", "gis"):
             PythonOperator(task_id="env_" + name, python_callable=_check_env, **task_group(name))
             BashOperator(task_id="grib_" + name, bash_command=GRIB_READ, params={"group": name}, **task_group(name))
         BashOperator(task_id="model_fortran", bash_command=MODEL_RUN, **task_group("fortran"))
+        push = PythonOperator(task_id="grid_gis", python_callable=_grid, **task_group("gis"))
+        push >> PythonOperator(task_id="grid_fortran", python_callable=_check_grid, **task_group("fortran"))
