@@ -39,7 +39,7 @@ func (r *release) airflowCfg() string {
 	set("core", "hostname_callable", "airflow.utils.net.get_host_ip_address")
 	set("database", "sql_alchemy_conn_cmd", r.dbCommand("sqlalchemy"))
 	set("logging", "base_log_folder", r.Storage.Logs.MountPath)
-	set("scheduler", "enable_health_check", "True")
+	set("scheduler", "enable_health_check", map[bool]string{true: "True", false: "False"}[r.schedulerHealthServer()])
 	if x := r.XCom.ObjectStorage; x != nil {
 		set("core", "xcom_backend", "airflow.providers.common.io.xcom.backend.XComObjectStorageBackend")
 		set("common.io", "xcom_objectstorage_path", x.Path)
@@ -187,4 +187,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// schedulerHealthServer says whether the scheduler serves /health for its probes: on 3.x only (see
+// the scheduler's probes in components).
+func (r *release) schedulerHealthServer() bool {
+	return r.major == 3
 }

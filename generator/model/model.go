@@ -381,6 +381,15 @@ func (r *release) components() []Workload {
 		StartupProbe:  httpProbe("/health", SchedulerHealth, 10, 60),
 		LivenessProbe: httpProbe("/health", SchedulerHealth, 30, 5),
 	}
+	if !r.schedulerHealthServer() {
+		// Airflow 2.11 serves /health from a process it forks from the scheduler with the scheduler's
+		// database connections still in the pool (3.x disposes of them in the child: settings.py
+		// clean_in_fork); a probe there can take the connection the scheduler is using, and the
+		// scheduler then waits on it forever. So a 2.x scheduler has no health server and is probed by
+		// its job's heartbeat, like the dag-processor and the triggerer.
+		check := []string{"airflow", "jobs", "check", "--job-type", "SchedulerJob", "--local"}
+		sched.Ports, sched.StartupProbe, sched.LivenessProbe = nil, execProbe(15, 40, check...), execProbe(60, 5, check...)
+	}
 	if r.executors[validate.Local] || r.executors[validate.Custom] {
 		// Tasks run inside the scheduler (a custom executor is a LocalExecutor of its own kind).
 		sched.Ports = append(sched.Ports, corev1.ContainerPort{Name: "worker-logs", ContainerPort: WorkerLogPort})

@@ -407,6 +407,15 @@ def probe_url(container, probe, port):
     return "http://127.0.0.1:%d%s" % (port, get["path"])
 
 
+def probe_ok(container, probe, port=None, *, env=None, root=None, venv=None):
+    """Runs a rendered probe as the kubelet would: an httpGet on the port the host process listens on
+    instead, or the exec command in the container's env and files (podenv.run); True when it passes."""
+    spec = container.container[probe]
+    if "httpGet" in spec:
+        return http_ok(probe_url(container, probe, port))
+    return podenv.run(env, root, spec["exec"]["command"], venv=venv, timeout=spec.get("timeoutSeconds", 1)).returncode == 0
+
+
 def wait_for(what, fn, timeout, interval=2.0, procs=None):
     """Polls fn() until it returns something truthy; fails naming `what` after timeout seconds."""
     deadline = time.monotonic() + timeout

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 import podenv
-from kube_fixture import Processes, free_port, http_ok, probe_url, rows, wait_for
+from kube_fixture import Processes, free_port, http_ok, probe_ok, probe_url, rows, wait_for
 
 DAG_DIR = Path(__file__).parent / "dags_b"
 DAG_ID = "airkube_celery_routing"
@@ -35,6 +35,7 @@ VERSIONS = ["3.3.2", "2.11.2"]
 OVERRIDES = {
     # 3.x: the api-server's own port ... (2.x has no task API; its webserver is not started)
     "api-server": {"AIRFLOW__API__PORT": "<free port>"},
+    # 3.x: the scheduler's health server (a 2.x scheduler has none: its probes run `airflow jobs check`).
     "scheduler": {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": "<free port>"},
     "worker": {
         # ... and the workers reach it at 127.0.0.1, not the Service's cluster DNS name (3.x only).
@@ -136,7 +137,7 @@ def test_celery_groups_consume_their_queues(version, services, tmp_path):
     ports = {"api": free_port(), "scheduler": free_port()}
     overrides = {
         "api-server": {"AIRFLOW__API__PORT": str(ports["api"])},
-        "scheduler": {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["scheduler"])},
+        "scheduler": {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["scheduler"])} if major == 3 else {},
     }
     addresses = {}
     for i, g in enumerate(sorted(by_group)):
@@ -174,9 +175,9 @@ def test_celery_groups_consume_their_queues(version, services, tmp_path):
                         _as_pod(w.pod_name, addresses[g], tmp_path / ("hosts-" + g), w.container["args"]), venv)
 
         # The rendered probes, on the ports the host processes use.
-        sched_c = started["scheduler"][0]
-        wait_for("the scheduler's rendered startupProbe", lambda: http_ok(probe_url(sched_c, "startupProbe", ports["scheduler"])),
-                 180, procs=procs)
+        sched_c, sched_env, sched_root = started["scheduler"]
+        wait_for("the scheduler's rendered startupProbe", lambda: probe_ok(sched_c, "startupProbe", ports["scheduler"],
+                 env=sched_env, root=sched_root, venv=venv), 180, procs=procs)
         if major == 3:
             api_c = started["api-server"][0]
             wait_for("the api-server's rendered startupProbe", lambda: http_ok(probe_url(api_c, "startupProbe", ports["api"])),
@@ -218,7 +219,6 @@ def test_celery_groups_consume_their_queues(version, services, tmp_path):
                 services.pg_host, str(services.pg_port), database, services.pg_user), md
             assert rows(services, database, md["query"]) == [["0"]], (name, md["query"])
 
-        sched_env, sched_root = started["scheduler"][1], started["scheduler"][2]
         for args in (("dags", "unpause", DAG_ID), ("dags", "trigger", DAG_ID)):
             p = podenv.run(sched_env, sched_root, ["airflow", *args], venv=venv, timeout=300)
             assert p.returncode == 0, "airflow %s failed:\n%s%s" % (" ".join(args), p.stdout[-2000:], p.stderr[-3000:])

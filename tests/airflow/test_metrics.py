@@ -25,7 +25,7 @@ import yaml
 
 import podenv
 import statsd_exporter
-from kube_fixture import Processes, free_port, http_ok, probe_url, rows, wait_for
+from kube_fixture import Processes, free_port, http_ok, probe_ok, probe_url, rows, wait_for
 
 DAG_DIR = Path(__file__).parent / "dags_b"
 DAG_ID = "airkube_metrics"
@@ -36,6 +36,7 @@ OVERRIDES = {
     # Every Airflow process: the exporter listens on loopback, not behind the <name>-statsd Service.
     "*": {"AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1", "AIRFLOW__METRICS__STATSD_PORT": "<the exporter's UDP port>"},
     "scheduler": {
+        # 3.x: the scheduler's health server (a 2.x scheduler has none: its probes run `airflow jobs check`).
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": "<free port>",
         # The LocalExecutor's log server, on 8793 of the pod's own IP.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": "<free port>",
@@ -167,10 +168,10 @@ def test_metrics_from_real_airflow(version, services, tmp_path):
         ports = {"api": free_port(), "scheduler": free_port(), "logs": free_port()}
         overrides = {"*": {"AIRFLOW__METRICS__STATSD_HOST": "127.0.0.1",
                            "AIRFLOW__METRICS__STATSD_PORT": str(exporter.statsd_port)},
-                     "scheduler": {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["scheduler"]),
-                                   "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["logs"])},
+                     "scheduler": {"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports["logs"])},
                      "api-server": {"AIRFLOW__API__PORT": str(ports["api"])}}
         if major == 3:
+            overrides["scheduler"]["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"] = str(ports["scheduler"])
             overrides["scheduler"]["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = "http://127.0.0.1:%d/execution/" % ports["api"]
         print("overrides (host instead of pod):\n" + json.dumps(overrides, indent=1))
 
@@ -195,9 +196,9 @@ def test_metrics_from_real_airflow(version, services, tmp_path):
             shutil.copy(DAG_DIR / "metrics.py", root / cfg["core"]["dags_folder"].lstrip("/"))  # the NAS
             started[comp] = (c, env, root)
             procs.start(comp, env, root, c.container["args"], venv)
-        sched_c = started["scheduler"][0]
-        wait_for("the scheduler's rendered startupProbe",
-                 lambda: http_ok(probe_url(sched_c, "startupProbe", ports["scheduler"])), 180, procs=procs)
+        sched_c, sched_env, sched_root = started["scheduler"]
+        wait_for("the scheduler's rendered startupProbe", lambda: probe_ok(sched_c, "startupProbe", ports["scheduler"],
+                 env=sched_env, root=sched_root, venv=venv), 180, procs=procs)
         if major == 3:
             api_c = started["api-server"][0]
             wait_for("the api-server's rendered startupProbe",
@@ -211,7 +212,6 @@ def test_metrics_from_real_airflow(version, services, tmp_path):
         t_ready = time.monotonic()
         print("components ready %.1fs after the start" % (t_ready - t0))
 
-        _, sched_env, sched_root = started["scheduler"]
         for args in (("dags", "unpause", DAG_ID), ("dags", "trigger", DAG_ID)):
             p = podenv.run(sched_env, sched_root, ["airflow", *args], venv=venv, timeout=300)
             assert p.returncode == 0, "airflow %s failed:\n%s%s" % (" ".join(args), p.stdout[-2000:], p.stderr[-3000:])
