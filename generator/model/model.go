@@ -396,8 +396,7 @@ func (r *release) components() []Workload {
 	for _, g := range r.TaskGroups {
 		// LocalExecutor and custom executor groups run their tasks inside the scheduler.
 		if e, _ := r.GroupExecutor(g); g.Executor == validate.Local || e.Custom() {
-			vols, mounts := r.groupVolumes(g)
-			sched.Volumes, sched.VolumeMounts = append(sched.Volumes, vols...), append(sched.VolumeMounts, mounts...)
+			r.addDataMounts(&sched, g.Volumes)
 		}
 	}
 	sched = r.tune(sched, c.Scheduler)
@@ -502,7 +501,7 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 			if account := r.groupAccount(g); account != r.name("airflow") {
 				tp.ServiceAccount = account
 			}
-			tp.Volumes, tp.VolumeMounts = r.groupVolumes(g)
+			tp.Volumes, tp.VolumeMounts = r.dataMounts(g.Volumes)
 			opts, annotations := r.groupOptions(g)
 			tp.PodOptions, tp.PodAnnotations = opts, mergeAnnotations(accountAnnotations(g), annotations)
 			tp.PodSecurityContext = r.groupSecurity(g)
@@ -549,7 +548,7 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	w.PodOptions, w.PodAnnotations = opts, mergeAnnotations(w.PodAnnotations, annotations)
 	w.PodSecurityContext = r.groupSecurity(g)
 	w.InitContainers, w.Sidecars = g.InitContainers, g.Sidecars
-	w.Volumes, w.VolumeMounts = r.groupVolumes(g)
+	w.Volumes, w.VolumeMounts = r.dataMounts(g.Volumes)
 	if r.groupPodOperators(g) {
 		r.withKubeAPI(&w, w.ServiceAccount)
 	}
