@@ -312,6 +312,23 @@ type Component struct {
 	Env                       []corev1.EnvVar                   `json:"env,omitempty" doc:"extra environment of the component's container"`
 }
 
+// ComponentField is a component's spec and its field name under components, for messages.
+type ComponentField struct {
+	Field string
+	*Component
+}
+
+// Fields are the components the spec tunes, in the spec's order; components left out are not listed.
+func (c Components) Fields() []ComponentField {
+	var out []ComponentField
+	for _, f := range []ComponentField{{"apiServer", c.APIServer}, {"scheduler", c.Scheduler}, {"dagProcessor", c.DAGProcessor}, {"triggerer", c.Triggerer}} {
+		if f.Component != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // TaskGroup is where a set of tasks runs: its own image, executor and settings.
 type TaskGroup struct {
 	Name                          string                            `json:"name" doc:"DNS label; also the Celery queue name"`
