@@ -32,7 +32,7 @@ type release struct {
 type airflowPod struct {
 	name string
 	spec corev1.PodSpec
-	// image is the image the pod's task group asked for ("" for components).
+	// group is the pod's task group ("" for components).
 	group string
 }
 
@@ -118,6 +118,24 @@ func (r *release) airflowPods() []airflowPod {
 		out = append(out, airflowPod{name: "pod template " + g, spec: p.Spec, group: g})
 	}
 	return out
+}
+
+// allPods are every pod the release runs: Deployments, Jobs, CronJobs and task pod templates.
+func (r *release) allPods() []airflowPod {
+	var pods []airflowPod
+	for _, d := range r.deployments {
+		pods = append(pods, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec})
+	}
+	for _, j := range r.jobs {
+		pods = append(pods, airflowPod{name: "Job/" + j.Name, spec: j.Spec.Template.Spec})
+	}
+	for _, j := range r.cronJobs {
+		pods = append(pods, airflowPod{name: "CronJob/" + j.Name, spec: j.Spec.JobTemplate.Spec.Template.Spec})
+	}
+	for g, p := range r.taskPods {
+		pods = append(pods, airflowPod{name: "pod template " + g, spec: p.Spec})
+	}
+	return pods
 }
 
 func mainContainer(p airflowPod) corev1.Container { return p.spec.Containers[0] }
@@ -270,20 +288,7 @@ func TestInvariantSharedSecrets(t *testing.T) {
 // TestInvariantRestricted: every pod meets the restricted Pod Security Standard.
 func TestInvariantRestricted(t *testing.T) {
 	forEachCase(t, func(t *testing.T, r *release) {
-		var pods []airflowPod
-		for _, d := range r.deployments {
-			pods = append(pods, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec})
-		}
-		for _, j := range r.jobs {
-			pods = append(pods, airflowPod{name: "Job/" + j.Name, spec: j.Spec.Template.Spec})
-		}
-		for _, j := range r.cronJobs {
-			pods = append(pods, airflowPod{name: "CronJob/" + j.Name, spec: j.Spec.JobTemplate.Spec.Template.Spec})
-		}
-		for g, p := range r.taskPods {
-			pods = append(pods, airflowPod{name: "pod template " + g, spec: p.Spec})
-		}
-		for _, p := range pods {
+		for _, p := range r.allPods() {
 			sc := p.spec.SecurityContext
 			if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 				t.Errorf("%s: pod security context is not restricted: %+v", p.name, sc)
@@ -304,6 +309,38 @@ func TestInvariantRestricted(t *testing.T) {
 				if cs == nil || cs.AllowPrivilegeEscalation == nil || *cs.AllowPrivilegeEscalation || cs.Capabilities == nil ||
 					len(cs.Capabilities.Drop) != 1 || cs.Capabilities.Drop[0] != "ALL" || len(cs.Capabilities.Add) > 0 || (cs.Privileged != nil && *cs.Privileged) {
 					t.Errorf("%s: container %s is not restricted: %+v", p.name, c.Name, cs)
+				}
+				// The pod's runAsNonRoot holds only where no container overrides it.
+				if cs != nil && ((cs.RunAsUser != nil && *cs.RunAsUser == 0) || (cs.RunAsNonRoot != nil && !*cs.RunAsNonRoot)) {
+					t.Errorf("%s: container %s runs as root", p.name, c.Name)
+				}
+			}
+		}
+	})
+}
+
+// TestInvariantPodContainers: in every pod, container names are unique (airkube's and the spec's
+// init containers and sidecars) and every mount names a volume of the pod.
+func TestInvariantPodContainers(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		for _, p := range r.allPods() {
+			names := map[string]bool{}
+			volumes := map[string]bool{}
+			for _, v := range p.spec.Volumes {
+				if volumes[v.Name] {
+					t.Errorf("%s: volume %s twice", p.name, v.Name)
+				}
+				volumes[v.Name] = true
+			}
+			for _, c := range append(append([]corev1.Container{}, p.spec.InitContainers...), p.spec.Containers...) {
+				if names[c.Name] {
+					t.Errorf("%s: container name %s twice", p.name, c.Name)
+				}
+				names[c.Name] = true
+				for _, m := range c.VolumeMounts {
+					if !volumes[m.Name] {
+						t.Errorf("%s: container %s mounts %s, which is not a volume of the pod", p.name, c.Name, m.Name)
+					}
 				}
 			}
 		}
