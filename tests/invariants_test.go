@@ -34,6 +34,8 @@ type airflowPod struct {
 	spec corev1.PodSpec
 	// group is the pod's task group ("" for components).
 	group string
+	// component is the pod's app.kubernetes.io/component ("task" for task pod templates).
+	component string
 }
 
 func convert(t testing.TB, in any, out any) {
@@ -112,10 +114,12 @@ func (r *release) airflowPods() []airflowPod {
 		if nonAirflow[d.Spec.Template.Labels["app.kubernetes.io/component"]] {
 			continue
 		}
-		out = append(out, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec, group: d.Spec.Template.Labels["airkube.dev/task-group"]})
+		labels := d.Spec.Template.Labels
+		out = append(out, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec,
+			group: labels["airkube.dev/task-group"], component: labels["app.kubernetes.io/component"]})
 	}
 	for g, p := range r.taskPods {
-		out = append(out, airflowPod{name: "pod template " + g, spec: p.Spec, group: g})
+		out = append(out, airflowPod{name: "pod template " + g, spec: p.Spec, group: g, component: "task"})
 	}
 	return out
 }
@@ -492,24 +496,36 @@ func TestInvariantIdentity(t *testing.T) {
 }
 
 // TestInvariantDataVolumes: each task group's pods (workers and task pod templates) mount exactly the
-// data volumes the group lists, each at its mountPath, read-only where the spec says.
+// data volumes the group lists, and each component's exactly those it lists (the scheduler also those
+// of the groups whose tasks it runs), each at its mountPath, read-only where the spec says.
 func TestInvariantDataVolumes(t *testing.T) {
 	forEachCase(t, func(t *testing.T, r *release) {
 		byName := map[string]v1alpha1.DataVolume{}
 		for _, v := range r.spec.Storage.Volumes {
 			byName[v.Name] = v
 		}
-		groups := map[string]v1alpha1.TaskGroup{}
+		listed := map[string][]string{}
 		for _, g := range r.spec.TaskGroups {
-			groups[g.Name] = g
+			listed["group "+g.Name] = g.Volumes
+			// LocalExecutor and custom executor groups run their tasks inside the scheduler.
+			if e, _ := r.spec.GroupExecutor(g); g.Executor == "LocalExecutor" || e.Custom() {
+				listed["scheduler"] = append(listed["scheduler"], g.Volumes...)
+			}
+		}
+		c := r.spec.Components
+		for component, spec := range map[string]*v1alpha1.Component{"api-server": c.APIServer, "webserver": c.APIServer,
+			"scheduler": c.Scheduler, "dag-processor": c.DAGProcessor, "triggerer": c.Triggerer} {
+			if spec != nil {
+				listed[component] = append(listed[component], spec.Volumes...)
+			}
 		}
 		for _, p := range r.airflowPods() {
-			g, ok := groups[p.group]
-			if !ok {
-				continue
+			owner := p.component
+			if p.group != "" {
+				owner = "group " + p.group
 			}
 			want := map[string]v1alpha1.DataVolume{}
-			for _, name := range g.Volumes {
+			for _, name := range listed[owner] {
 				want["data-"+name] = byName[name]
 			}
 			got := map[string]corev1.VolumeMount{}
@@ -519,7 +535,7 @@ func TestInvariantDataVolumes(t *testing.T) {
 				}
 			}
 			if len(got) != len(want) {
-				t.Errorf("%s mounts data volumes %v, want the group's %v", p.name, keysOf(got), g.Volumes)
+				t.Errorf("%s mounts data volumes %v, want %s's %v", p.name, keysOf(got), owner, keysOf(want))
 			}
 			for name, v := range want {
 				if m, ok := got[name]; !ok || m.MountPath != v.MountPath || m.ReadOnly != v.ReadOnly {

@@ -445,6 +445,10 @@ func (r *release) tune(w Workload, c *v1alpha1.Component) Workload {
 		opts, annotations := componentOptions(c)
 		w.PodOptions, w.PodAnnotations = opts, mergeAnnotations(w.PodAnnotations, annotations)
 		w.Env = append(append([]corev1.EnvVar{}, w.Env...), c.Env...)
+		r.addDataMounts(&w, c.Volumes)
+		// The chart draws them as a task group's: airkube's restricted context, its mounts available.
+		w.InitContainers = append(append([]corev1.Container{}, w.InitContainers...), c.InitContainers...)
+		w.Sidecars = append(append([]corev1.Container{}, w.Sidecars...), c.Sidecars...)
 	}
 	w.PDB = *w.Replicas > 1
 	if w.PDB && w.Affinity == nil && len(w.TopologySpreadConstraints) == 0 {

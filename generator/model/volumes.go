@@ -53,8 +53,9 @@ func (r *release) dataStorage() []Storage {
 	return out
 }
 
-// dataMounts are the volumes and mounts of the named data volumes (a task group's), in the list's
-// order: the same in a group's workers and its task pods. Pod volume names are "data-<name>".
+// dataMounts are the volumes and mounts of the named data volumes (a task group's or a component's),
+// in the list's order: the same in a group's workers and its task pods. Pod volume names are
+// "data-<name>".
 func (r *release) dataMounts(names []string) ([]corev1.Volume, []corev1.VolumeMount) {
 	byName := map[string]v1alpha1.DataVolume{}
 	for _, v := range r.Storage.Volumes {
@@ -71,8 +72,8 @@ func (r *release) dataMounts(names []string) ([]corev1.Volume, []corev1.VolumeMo
 	return vols, mounts
 }
 
-// addDataMounts mounts the named data volumes in a component's pods, each once: the scheduler mounts
-// those of every group whose tasks run inside it, and two groups may list one volume.
+// addDataMounts mounts the named data volumes in a component's pods, each once: the scheduler's list
+// gathers its own and those of every group whose tasks run inside it, which may name one twice.
 func (r *release) addDataMounts(w *Workload, names []string) {
 	vols, mounts := r.dataMounts(names)
 	for i, v := range vols {

@@ -7,13 +7,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestComponentDataMounts: the scheduler mounts the data volumes of the groups whose tasks run inside
-// it, each volume once however many list it; other components mount none.
+// TestComponentDataMounts: each component mounts the data volumes it lists and no others; the
+// scheduler also those of the groups whose tasks run inside it, each volume once however many list it.
 func TestComponentDataMounts(t *testing.T) {
 	v := build(t, "3.3.2", "LocalExecutor,KubeX:wx.executors.KubeExecutor", `storage:
   volumes:
     - {name: grib, existingClaim: grib-archive, mountPath: /data/grib, readOnly: true}
     - {name: stations, existingClaim: stations, mountPath: /data/stations}
+components:
+  scheduler: {volumes: [grib]}
+  dagProcessor: {volumes: [stations]}
 taskGroups:
   - {name: default, volumes: [grib]}
   - {name: fortran, executor: KubeX, volumes: [stations, grib]}
@@ -21,7 +24,7 @@ taskGroups:
 	want := map[string][]string{
 		"obs-api-server":    nil,
 		"obs-scheduler":     {"data-grib:/data/grib", "data-stations:/data/stations"},
-		"obs-dag-processor": nil,
+		"obs-dag-processor": {"data-stations:/data/stations"},
 		"obs-triggerer":     nil,
 	}
 	got := map[string][]string{}

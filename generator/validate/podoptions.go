@@ -79,6 +79,7 @@ func (c *checker) allPodOptions(r *v1alpha1.AirflowRelease) {
 	for _, comp := range r.Components.Fields() {
 		path := "components." + comp.Field
 		c.podOptions(path, comp.PodAnnotations, comp.PodLabels, comp.PriorityClassName, comp.TopologySpreadConstraints, comp.EnvFrom)
+		c.podContainers(path, "component", componentContainers[comp.Field], comp.Volumes, comp.InitContainers, comp.Sidecars)
 	}
 	for i, g := range r.TaskGroups {
 		path := fmt.Sprintf("taskGroups[%d]", i)
@@ -88,10 +89,13 @@ func (c *checker) allPodOptions(r *v1alpha1.AirflowRelease) {
 	}
 }
 
-// Names airkube gives containers: in every Airflow pod and in task groups' pods.
+// Names airkube gives containers: in every Airflow pod, in task groups' pods and in each component's
+// pods (its main container; the 3.x api-server's auth-passwords).
 var (
-	airflowContainers = []string{"wait-for-migrations", "git-sync", "git-sync-init"}
-	groupContainers   = []string{"base", "worker"}
+	airflowContainers   = []string{"wait-for-migrations", "git-sync", "git-sync-init"}
+	groupContainers     = []string{"base", "worker"}
+	componentContainers = map[string][]string{"apiServer": {"api-server", "webserver", "auth-passwords"},
+		"scheduler": {"scheduler"}, "dagProcessor": {"dag-processor"}, "triggerer": {"triggerer"}}
 )
 
 // podContainers checks the init containers and sidecars of a task group's or a component's pods

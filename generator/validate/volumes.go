@@ -59,6 +59,9 @@ func (c *checker) dataVolumes(r *v1alpha1.AirflowRelease) {
 		known = append(known, n)
 	}
 	sort.Strings(known)
+	for _, comp := range r.Components.Fields() {
+		c.volumeNames("components."+comp.Field+".volumes", comp.Volumes, names, known)
+	}
 	for i, g := range r.TaskGroups {
 		c.volumeNames(fmt.Sprintf("taskGroups[%d].volumes", i), g.Volumes, names, known)
 	}
