@@ -32,8 +32,10 @@ type release struct {
 type airflowPod struct {
 	name string
 	spec corev1.PodSpec
-	// image is the image the pod's task group asked for ("" for components).
+	// group is the pod's task group ("" for components).
 	group string
+	// component is the pod's app.kubernetes.io/component ("task" for task pod templates).
+	component string
 }
 
 func convert(t testing.TB, in any, out any) {
@@ -112,12 +114,32 @@ func (r *release) airflowPods() []airflowPod {
 		if nonAirflow[d.Spec.Template.Labels["app.kubernetes.io/component"]] {
 			continue
 		}
-		out = append(out, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec, group: d.Spec.Template.Labels["airkube.dev/task-group"]})
+		labels := d.Spec.Template.Labels
+		out = append(out, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec,
+			group: labels["airkube.dev/task-group"], component: labels["app.kubernetes.io/component"]})
 	}
 	for g, p := range r.taskPods {
-		out = append(out, airflowPod{name: "pod template " + g, spec: p.Spec, group: g})
+		out = append(out, airflowPod{name: "pod template " + g, spec: p.Spec, group: g, component: "task"})
 	}
 	return out
+}
+
+// allPods are every pod the release runs: Deployments, Jobs, CronJobs and task pod templates.
+func (r *release) allPods() []airflowPod {
+	var pods []airflowPod
+	for _, d := range r.deployments {
+		pods = append(pods, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec})
+	}
+	for _, j := range r.jobs {
+		pods = append(pods, airflowPod{name: "Job/" + j.Name, spec: j.Spec.Template.Spec})
+	}
+	for _, j := range r.cronJobs {
+		pods = append(pods, airflowPod{name: "CronJob/" + j.Name, spec: j.Spec.JobTemplate.Spec.Template.Spec})
+	}
+	for g, p := range r.taskPods {
+		pods = append(pods, airflowPod{name: "pod template " + g, spec: p.Spec})
+	}
+	return pods
 }
 
 func mainContainer(p airflowPod) corev1.Container { return p.spec.Containers[0] }
@@ -270,20 +292,7 @@ func TestInvariantSharedSecrets(t *testing.T) {
 // TestInvariantRestricted: every pod meets the restricted Pod Security Standard.
 func TestInvariantRestricted(t *testing.T) {
 	forEachCase(t, func(t *testing.T, r *release) {
-		var pods []airflowPod
-		for _, d := range r.deployments {
-			pods = append(pods, airflowPod{name: "Deployment/" + d.Name, spec: d.Spec.Template.Spec})
-		}
-		for _, j := range r.jobs {
-			pods = append(pods, airflowPod{name: "Job/" + j.Name, spec: j.Spec.Template.Spec})
-		}
-		for _, j := range r.cronJobs {
-			pods = append(pods, airflowPod{name: "CronJob/" + j.Name, spec: j.Spec.JobTemplate.Spec.Template.Spec})
-		}
-		for g, p := range r.taskPods {
-			pods = append(pods, airflowPod{name: "pod template " + g, spec: p.Spec})
-		}
-		for _, p := range pods {
+		for _, p := range r.allPods() {
 			sc := p.spec.SecurityContext
 			if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 				t.Errorf("%s: pod security context is not restricted: %+v", p.name, sc)
@@ -304,6 +313,38 @@ func TestInvariantRestricted(t *testing.T) {
 				if cs == nil || cs.AllowPrivilegeEscalation == nil || *cs.AllowPrivilegeEscalation || cs.Capabilities == nil ||
 					len(cs.Capabilities.Drop) != 1 || cs.Capabilities.Drop[0] != "ALL" || len(cs.Capabilities.Add) > 0 || (cs.Privileged != nil && *cs.Privileged) {
 					t.Errorf("%s: container %s is not restricted: %+v", p.name, c.Name, cs)
+				}
+				// The pod's runAsNonRoot holds only where no container overrides it.
+				if cs != nil && ((cs.RunAsUser != nil && *cs.RunAsUser == 0) || (cs.RunAsNonRoot != nil && !*cs.RunAsNonRoot)) {
+					t.Errorf("%s: container %s runs as root", p.name, c.Name)
+				}
+			}
+		}
+	})
+}
+
+// TestInvariantPodContainers: in every pod, container names are unique (airkube's and the spec's
+// init containers and sidecars) and every mount names a volume of the pod.
+func TestInvariantPodContainers(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		for _, p := range r.allPods() {
+			names := map[string]bool{}
+			volumes := map[string]bool{}
+			for _, v := range p.spec.Volumes {
+				if volumes[v.Name] {
+					t.Errorf("%s: volume %s twice", p.name, v.Name)
+				}
+				volumes[v.Name] = true
+			}
+			for _, c := range append(append([]corev1.Container{}, p.spec.InitContainers...), p.spec.Containers...) {
+				if names[c.Name] {
+					t.Errorf("%s: container name %s twice", p.name, c.Name)
+				}
+				names[c.Name] = true
+				for _, m := range c.VolumeMounts {
+					if !volumes[m.Name] {
+						t.Errorf("%s: container %s mounts %s, which is not a volume of the pod", p.name, c.Name, m.Name)
+					}
 				}
 			}
 		}
@@ -455,24 +496,36 @@ func TestInvariantIdentity(t *testing.T) {
 }
 
 // TestInvariantDataVolumes: each task group's pods (workers and task pod templates) mount exactly the
-// data volumes the group lists, each at its mountPath, read-only where the spec says.
+// data volumes the group lists, and each component's exactly those it lists (the scheduler also those
+// of the groups whose tasks it runs), each at its mountPath, read-only where the spec says.
 func TestInvariantDataVolumes(t *testing.T) {
 	forEachCase(t, func(t *testing.T, r *release) {
 		byName := map[string]v1alpha1.DataVolume{}
 		for _, v := range r.spec.Storage.Volumes {
 			byName[v.Name] = v
 		}
-		groups := map[string]v1alpha1.TaskGroup{}
+		listed := map[string][]string{}
 		for _, g := range r.spec.TaskGroups {
-			groups[g.Name] = g
+			listed["group "+g.Name] = g.Volumes
+			// LocalExecutor and custom executor groups run their tasks inside the scheduler.
+			if e, _ := r.spec.GroupExecutor(g); g.Executor == "LocalExecutor" || e.Custom() {
+				listed["scheduler"] = append(listed["scheduler"], g.Volumes...)
+			}
+		}
+		c := r.spec.Components
+		for component, spec := range map[string]*v1alpha1.Component{"api-server": c.APIServer, "webserver": c.APIServer,
+			"scheduler": c.Scheduler, "dag-processor": c.DAGProcessor, "triggerer": c.Triggerer} {
+			if spec != nil {
+				listed[component] = append(listed[component], spec.Volumes...)
+			}
 		}
 		for _, p := range r.airflowPods() {
-			g, ok := groups[p.group]
-			if !ok {
-				continue
+			owner := p.component
+			if p.group != "" {
+				owner = "group " + p.group
 			}
 			want := map[string]v1alpha1.DataVolume{}
-			for _, name := range g.Volumes {
+			for _, name := range listed[owner] {
 				want["data-"+name] = byName[name]
 			}
 			got := map[string]corev1.VolumeMount{}
@@ -482,7 +535,7 @@ func TestInvariantDataVolumes(t *testing.T) {
 				}
 			}
 			if len(got) != len(want) {
-				t.Errorf("%s mounts data volumes %v, want the group's %v", p.name, keysOf(got), g.Volumes)
+				t.Errorf("%s mounts data volumes %v, want %s's %v", p.name, keysOf(got), owner, keysOf(want))
 			}
 			for name, v := range want {
 				if m, ok := got[name]; !ok || m.MountPath != v.MountPath || m.ReadOnly != v.ReadOnly {

@@ -70,6 +70,13 @@ func TestRestartScope(t *testing.T) {
 		{"celery group volumes", "taskGroups: [{name: gis, volumes: [grib, model-output, xcom]}]", []string{"Deployment/weather-etl-worker-gis"}},
 		{"celery group pod annotations and env", "taskGroups: [{name: gis, podAnnotations: {backup: 'no'}, env: [{name: GDAL_CACHEMAX, value: '512'}]}]",
 			[]string{"Deployment/weather-etl-worker-gis"}},
+		// A component's data volumes, init containers and sidecars are its pods' alone.
+		{"dag-processor volumes", "components: {dagProcessor: {volumes: [grib]}}", []string{"Deployment/weather-etl-dag-processor"}},
+		{"scheduler init container", "components: {scheduler: {initContainers: [{name: warm, image: busybox:1.37, volumeMounts: [{name: dags, mountPath: /opt/airflow/dags}]}]}}",
+			[]string{"Deployment/weather-etl-scheduler"}},
+		{"triggerer sidecar", "components: {triggerer: {sidecars: [{name: agent, image: registry.example.com/ops/agent:3}]}}", []string{"Deployment/weather-etl-triggerer"}},
+		{"api-server volumes and sidecar", "components: {apiServer: {volumes: [model-output], sidecars: [{name: agent, image: registry.example.com/ops/agent:3}]}}",
+			[]string{"Deployment/weather-etl-api-server"}},
 		// Connections are read where DAGs are parsed and tasks run, not by the api-server.
 		{"a connection's Secret", "airflow: {connections: [{id: grib_archive, secret: {name: weather-connections-v2, key: grib_archive}}]}", []string{
 			"Deployment/weather-etl-dag-processor", "Deployment/weather-etl-scheduler", "Deployment/weather-etl-triggerer",

@@ -405,8 +405,7 @@ func (r *release) components() []Workload {
 	for _, g := range r.TaskGroups {
 		// LocalExecutor and custom executor groups run their tasks inside the scheduler.
 		if e, _ := r.GroupExecutor(g); g.Executor == validate.Local || e.Custom() {
-			vols, mounts := r.groupVolumes(g)
-			sched.Volumes, sched.VolumeMounts = append(sched.Volumes, vols...), append(sched.VolumeMounts, mounts...)
+			r.addDataMounts(&sched, g.Volumes)
 		}
 	}
 	sched = r.tune(sched, c.Scheduler)
@@ -455,6 +454,10 @@ func (r *release) tune(w Workload, c *v1alpha1.Component) Workload {
 		opts, annotations := componentOptions(c)
 		w.PodOptions, w.PodAnnotations = opts, mergeAnnotations(w.PodAnnotations, annotations)
 		w.Env = append(append([]corev1.EnvVar{}, w.Env...), c.Env...)
+		r.addDataMounts(&w, c.Volumes)
+		// The chart draws them as a task group's: airkube's restricted context, its mounts available.
+		w.InitContainers = append(append([]corev1.Container{}, w.InitContainers...), c.InitContainers...)
+		w.Sidecars = append(append([]corev1.Container{}, w.Sidecars...), c.Sidecars...)
 	}
 	w.PDB = *w.Replicas > 1
 	if w.PDB && w.Affinity == nil && len(w.TopologySpreadConstraints) == 0 {
@@ -511,7 +514,7 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 			if account := r.groupAccount(g); account != r.name("airflow") {
 				tp.ServiceAccount = account
 			}
-			tp.Volumes, tp.VolumeMounts = r.groupVolumes(g)
+			tp.Volumes, tp.VolumeMounts = r.dataMounts(g.Volumes)
 			opts, annotations := r.groupOptions(g)
 			tp.PodOptions, tp.PodAnnotations = opts, mergeAnnotations(accountAnnotations(g), annotations)
 			tp.PodSecurityContext = r.groupSecurity(g)
@@ -558,7 +561,7 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	w.PodOptions, w.PodAnnotations = opts, mergeAnnotations(w.PodAnnotations, annotations)
 	w.PodSecurityContext = r.groupSecurity(g)
 	w.InitContainers, w.Sidecars = g.InitContainers, g.Sidecars
-	w.Volumes, w.VolumeMounts = r.groupVolumes(g)
+	w.Volumes, w.VolumeMounts = r.dataMounts(g.Volumes)
 	if r.groupPodOperators(g) {
 		r.withKubeAPI(&w, w.ServiceAccount)
 	}

@@ -156,10 +156,11 @@ type Workload struct {
 	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
 	SecurityContext    *corev1.SecurityContext    `json:"securityContext,omitempty"`
 	WaitForMigrations  bool                       `json:"waitForMigrations"`
-	// InitContainers are the workload's own, after wait-for-migrations (the api-server's
-	// auth-passwords); they get the restricted context.
+	// InitContainers are the workload's own, after wait-for-migrations (a task group's or a
+	// component's, the api-server's auth-passwords); they get the restricted context.
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
-	// Sidecars run beside the main container (a task group's own), with the restricted context.
+	// Sidecars run beside the main container (a task group's or a component's own), with the
+	// restricted context.
 	Sidecars []corev1.Container `json:"sidecars,omitempty"`
 	// Checksums names the ConfigMaps this workload reads; their data's hash rolls it.
 	Checksums []string `json:"checksums,omitempty"`

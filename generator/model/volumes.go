@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -52,20 +53,32 @@ func (r *release) dataStorage() []Storage {
 	return out
 }
 
-// groupVolumes are the volumes and mounts of a task group's data volumes, in the group's order: the
-// same in its workers and its task pods. Pod volume names are "data-<name>".
-func (r *release) groupVolumes(g v1alpha1.TaskGroup) ([]corev1.Volume, []corev1.VolumeMount) {
+// dataMounts are the volumes and mounts of the named data volumes (a task group's or a component's),
+// in the list's order: the same in a group's workers and its task pods. Pod volume names are
+// "data-<name>".
+func (r *release) dataMounts(names []string) ([]corev1.Volume, []corev1.VolumeMount) {
 	byName := map[string]v1alpha1.DataVolume{}
 	for _, v := range r.Storage.Volumes {
 		byName[v.Name] = v
 	}
 	var vols []corev1.Volume
 	var mounts []corev1.VolumeMount
-	for _, name := range g.Volumes {
+	for _, name := range names {
 		v := byName[name]
 		vols = append(vols, corev1.Volume{Name: "data-" + v.Name, VolumeSource: corev1.VolumeSource{
 			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: r.dataClaim(v), ReadOnly: v.ReadOnly}}})
 		mounts = append(mounts, corev1.VolumeMount{Name: "data-" + v.Name, MountPath: v.MountPath, ReadOnly: v.ReadOnly})
 	}
 	return vols, mounts
+}
+
+// addDataMounts mounts the named data volumes in a component's pods, each once: the scheduler's list
+// gathers its own and those of every group whose tasks run inside it, which may name one twice.
+func (r *release) addDataMounts(w *Workload, names []string) {
+	vols, mounts := r.dataMounts(names)
+	for i, v := range vols {
+		if !slices.ContainsFunc(w.Volumes, func(have corev1.Volume) bool { return have.Name == v.Name }) {
+			w.Volumes, w.VolumeMounts = append(w.Volumes, v), append(w.VolumeMounts, mounts[i])
+		}
+	}
 }

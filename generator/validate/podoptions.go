@@ -76,39 +76,50 @@ func (c *checker) groupSecurity(path string, s *v1alpha1.GroupSecurity) {
 }
 
 func (c *checker) allPodOptions(r *v1alpha1.AirflowRelease) {
-	for name, comp := range map[string]*v1alpha1.Component{"apiServer": r.Components.APIServer, "scheduler": r.Components.Scheduler, "dagProcessor": r.Components.DAGProcessor, "triggerer": r.Components.Triggerer} {
-		if comp != nil {
-			c.podOptions("components."+name, comp.PodAnnotations, comp.PodLabels, comp.PriorityClassName, comp.TopologySpreadConstraints, comp.EnvFrom)
-		}
+	for _, comp := range r.Components.Fields() {
+		path := "components." + comp.Field
+		c.podOptions(path, comp.PodAnnotations, comp.PodLabels, comp.PriorityClassName, comp.TopologySpreadConstraints, comp.EnvFrom)
+		c.podContainers(path, "component", componentContainers[comp.Field], comp.Volumes, comp.InitContainers, comp.Sidecars)
 	}
 	for i, g := range r.TaskGroups {
 		path := fmt.Sprintf("taskGroups[%d]", i)
 		c.podOptions(path, g.PodAnnotations, g.PodLabels, g.PriorityClassName, g.TopologySpreadConstraints, g.EnvFrom)
 		c.groupSecurity(path, g.SecurityContext)
-		c.groupContainers(path, g)
+		c.podContainers(path, "group", groupContainers, g.Volumes, g.InitContainers, g.Sidecars)
 	}
 }
 
-// reservedContainers are the names airkube gives containers in task groups' pods.
-var reservedContainers = []string{"base", "worker", "wait-for-migrations", "git-sync", "git-sync-init", "auth-passwords"}
+// Names airkube gives containers: in every Airflow pod, in task groups' pods and in each component's
+// pods (its main container; the 3.x api-server's auth-passwords).
+var (
+	airflowContainers   = []string{"wait-for-migrations", "git-sync", "git-sync-init"}
+	groupContainers     = []string{"base", "worker"}
+	componentContainers = map[string][]string{"apiServer": {"api-server", "webserver", "auth-passwords"},
+		"scheduler": {"scheduler"}, "dagProcessor": {"dag-processor"}, "triggerer": {"triggerer"}}
+)
 
-// groupContainers checks a task group's init containers and sidecars: unique names, an image, the
-// restricted Pod Security Standard (airkube adds its restricted context; nothing may loosen it), and
-// mounts of the volumes the group's pods have.
-func (c *checker) groupContainers(path string, g v1alpha1.TaskGroup) {
+// podContainers checks the init containers and sidecars of a task group's or a component's pods
+// (owner, for messages): unique names that are not airkube's (own, beside airflowContainers), an
+// image, the restricted Pod Security Standard (airkube adds its restricted context; nothing may
+// loosen it), and mounts of the volumes the pods have, data-<name> for each of volumes.
+func (c *checker) podContainers(path, owner string, own, volumes []string, inits, sidecars []corev1.Container) {
+	reserved := append(append([]string{}, own...), airflowContainers...)
 	mountable := map[string]bool{"config": true, "python": true, "dags": true, "logs": true}
-	for _, v := range g.Volumes {
+	for _, v := range volumes {
 		mountable["data-"+v] = true
 	}
 	seen := map[string]bool{}
-	for kind, list := range map[string][]corev1.Container{"initContainers": g.InitContainers, "sidecars": g.Sidecars} {
-		for i, ctr := range list {
-			p := fmt.Sprintf("%s.%s[%d]", path, kind, i)
+	for _, l := range []struct {
+		kind string
+		list []corev1.Container
+	}{{"initContainers", inits}, {"sidecars", sidecars}} {
+		for i, ctr := range l.list {
+			p := fmt.Sprintf("%s.%s[%d]", path, l.kind, i)
 			switch {
 			case !dnsLabel.MatchString(ctr.Name):
 				c.errorf(p+".name", "%q is not a container name (a DNS label)", ctr.Name)
-			case contains(reservedContainers, ctr.Name) || seen[ctr.Name]:
-				c.errorf(p+".name", "%q is taken (airkube uses %s); choose another", ctr.Name, strings.Join(reservedContainers, ", "))
+			case contains(reserved, ctr.Name) || seen[ctr.Name]:
+				c.errorf(p+".name", "%q is taken (airkube uses %s); choose another", ctr.Name, strings.Join(reserved, ", "))
 			}
 			seen[ctr.Name] = true
 			if ctr.Image == "" {
@@ -129,7 +140,7 @@ func (c *checker) groupContainers(path string, g v1alpha1.TaskGroup) {
 			}
 			for j, m := range ctr.VolumeMounts {
 				if !mountable[m.Name] {
-					c.errorf(fmt.Sprintf("%s.volumeMounts[%d].name", p, j), "%q is not a volume of the group's pods; use dags, logs, config, python or data-<one of the group's volumes>", m.Name)
+					c.errorf(fmt.Sprintf("%s.volumeMounts[%d].name", p, j), "%q is not a volume of the %s's pods; use dags, logs, config, python or data-<one of the %s's volumes>", m.Name, owner, owner)
 				}
 			}
 		}

@@ -386,11 +386,8 @@ func (c *checker) kubernetesAPI(r *v1alpha1.AirflowRelease, executors map[string
 }
 
 func (c *checker) components(r *v1alpha1.AirflowRelease, major uint64) {
-	for name, comp := range map[string]*v1alpha1.Component{"apiServer": r.Components.APIServer, "scheduler": r.Components.Scheduler, "dagProcessor": r.Components.DAGProcessor, "triggerer": r.Components.Triggerer} {
-		if comp == nil {
-			continue
-		}
-		path := "components." + name
+	for _, comp := range r.Components.Fields() {
+		name, path := comp.Field, "components."+comp.Field
 		if comp.Replicas != nil && *comp.Replicas < 1 {
 			c.errorf(path+".replicas", "%d: at least 1", *comp.Replicas)
 		}

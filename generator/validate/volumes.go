@@ -59,19 +59,28 @@ func (c *checker) dataVolumes(r *v1alpha1.AirflowRelease) {
 		known = append(known, n)
 	}
 	sort.Strings(known)
+	for _, comp := range r.Components.Fields() {
+		c.volumeNames("components."+comp.Field+".volumes", comp.Volumes, names, known)
+	}
 	for i, g := range r.TaskGroups {
-		seen := map[string]bool{}
-		for j, name := range g.Volumes {
-			path := fmt.Sprintf("taskGroups[%d].volumes[%d]", i, j)
-			switch {
-			case !names[name] && len(known) == 0:
-				c.errorf(path, "%q is not a volume: define it in storage.volumes first", name)
-			case !names[name]:
-				c.errorf(path, "%q is not one of storage.volumes (%s)", name, strings.Join(known, ", "))
-			case seen[name]:
-				c.errorf(path, "%q is listed twice", name)
-			}
-			seen[name] = true
+		c.volumeNames(fmt.Sprintf("taskGroups[%d].volumes", i), g.Volumes, names, known)
+	}
+}
+
+// volumeNames checks a pod's list of data volumes: each one of storage.volumes
+// (names; known, sorted, for the message) and listed once.
+func (c *checker) volumeNames(path string, list []string, names map[string]bool, known []string) {
+	seen := map[string]bool{}
+	for j, name := range list {
+		p := fmt.Sprintf("%s[%d]", path, j)
+		switch {
+		case !names[name] && len(known) == 0:
+			c.errorf(p, "%q is not a volume: define it in storage.volumes first", name)
+		case !names[name]:
+			c.errorf(p, "%q is not one of storage.volumes (%s)", name, strings.Join(known, ", "))
+		case seen[name]:
+			c.errorf(p, "%q is listed twice", name)
 		}
+		seen[name] = true
 	}
 }

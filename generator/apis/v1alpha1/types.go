@@ -114,17 +114,17 @@ type Redis struct {
 type Storage struct {
 	DAGs    DAGs         `json:"dags,omitempty"`
 	Logs    Logs         `json:"logs,omitempty"`
-	Volumes []DataVolume `json:"volumes,omitempty" doc:"data volumes (NAS exports, CSI volumes, existing claims) that task groups mount by name"`
+	Volumes []DataVolume `json:"volumes,omitempty" doc:"data volumes (NAS exports, CSI volumes, existing claims) that task groups and components mount by name"`
 }
 
 // DataVolume is one data volume: the GRIB archive, radar volumes, model output. NFS and CSI volumes
 // get a pre-bound PersistentVolume and claim that outlive the release, like DAGs and logs.
 type DataVolume struct {
-	Name          string `json:"name" doc:"DNS label; task groups list it in their volumes"`
+	Name          string `json:"name" doc:"DNS label; task groups and components list it in their volumes"`
 	NFS           *NFS   `json:"nfs,omitempty"`
 	CSI           *CSI   `json:"csi,omitempty"`
 	ExistingClaim string `json:"existingClaim,omitempty"`
-	MountPath     string `json:"mountPath" doc:"where the group's workers and task pods see it"`
+	MountPath     string `json:"mountPath" doc:"where the pods of the groups and components that list it see it"`
 	ReadOnly      bool   `json:"readOnly,omitempty"`
 	Size          string `json:"size,omitempty" doc:"default 10Gi"`
 }
@@ -310,6 +310,27 @@ type Component struct {
 	TopologySpreadConstraints []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" doc:"replaces airkube's default spread over nodes"`
 	EnvFrom                   []corev1.EnvFromSource            `json:"envFrom,omitempty" doc:"env from Secrets and ConfigMaps"`
 	Env                       []corev1.EnvVar                   `json:"env,omitempty" doc:"extra environment of the component's container"`
+	// Volumes, InitContainers and Sidecars are a task group's pod options too: the same checks apply.
+	Volumes        []string           `json:"volumes,omitempty" doc:"names of storage.volumes the component's pods mount (e.g. reference data the dag-processor reads while parsing); none unless listed"`
+	InitContainers []corev1.Container `json:"initContainers,omitempty" doc:"run before the component's container; restricted PSS; may mount dags, logs, config, python and the component's data-<volume>"`
+	Sidecars       []corev1.Container `json:"sidecars,omitempty" doc:"run beside the component's container; restricted PSS; same mounts"`
+}
+
+// ComponentField is a component's spec and its field name under components, for messages.
+type ComponentField struct {
+	Field string
+	*Component
+}
+
+// Fields are the components the spec tunes, in the spec's order; components left out are not listed.
+func (c Components) Fields() []ComponentField {
+	var out []ComponentField
+	for _, f := range []ComponentField{{"apiServer", c.APIServer}, {"scheduler", c.Scheduler}, {"dagProcessor", c.DAGProcessor}, {"triggerer", c.Triggerer}} {
+		if f.Component != nil {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // TaskGroup is where a set of tasks runs: its own image, executor and settings.
