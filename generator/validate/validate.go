@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"net/url"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -394,6 +395,14 @@ func (c *checker) components(r *v1alpha1.AirflowRelease, major uint64) {
 		if comp.Enabled != nil && !*comp.Enabled && (name == "apiServer" || name == "scheduler" || (name == "dagProcessor" && major == 3)) {
 			c.errorf(path+".enabled", "%s cannot be turned off in Airflow %d", name, major)
 		}
+		off := (name == "triggerer" && comp.Enabled != nil && !*comp.Enabled) ||
+			(name == "dagProcessor" && major == 2 && (comp.Enabled == nil || !*comp.Enabled))
+		if rest := *comp.Component; off {
+			rest.Enabled = nil
+			if !reflect.DeepEqual(rest, v1alpha1.Component{}) {
+				c.warnf(path, "%s does not run (enabled: true turns it on), so its other settings have no effect", name)
+			}
+		}
 	}
 }
 
@@ -452,6 +461,7 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 				c.errorf(path+".image", "%s runs its tasks from inside the scheduler, which uses airflow.image; give this group executor %s or %s for its own image", x.Name(), Celery, Kubernetes)
 			}
 			c.noWorkers(path, g, x.Name())
+			c.inScheduler(path, g, x.Name())
 			if g.ServiceAccount != nil {
 				c.errorf(path+".serviceAccount", "%s runs in the scheduler, under the release's ServiceAccount: give the identity in serviceAccount at the top", x.Name())
 			}
@@ -464,6 +474,7 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 				c.errorf(path+".image", "LocalExecutor tasks run inside the scheduler, which uses airflow.image; give this group executor %s or %s for its own image", Celery, Kubernetes)
 			}
 			c.noWorkers(path, g, Local)
+			c.inScheduler(path, g, Local)
 		case Kubernetes:
 			c.noWorkers(path, g, Kubernetes)
 		case Celery:
@@ -487,6 +498,29 @@ func (c *checker) noWorkers(path string, g v1alpha1.TaskGroup, executor string) 
 	}
 	if g.Replicas != nil {
 		c.errorf(path+".replicas", "%s groups have no workers; only %s groups do", executor, Celery)
+	}
+}
+
+// inScheduler refuses the pod settings of a group whose tasks run inside the scheduler (LocalExecutor,
+// custom executors): it has no pods of its own, so they would be dropped without a word. Its volumes
+// and podOperators do apply, to the scheduler.
+func (c *checker) inScheduler(path string, g v1alpha1.TaskGroup, executor string) {
+	for _, f := range []struct {
+		field string
+		set   bool
+	}{
+		{"resources", g.Resources != nil}, {"nodeSelector", len(g.NodeSelector) > 0}, {"tolerations", len(g.Tolerations) > 0},
+		{"affinity", g.Affinity != nil}, {"env", len(g.Env) > 0}, {"envFrom", len(g.EnvFrom) > 0},
+		{"podAnnotations", len(g.PodAnnotations) > 0}, {"podLabels", len(g.PodLabels) > 0},
+		{"priorityClassName", g.PriorityClassName != ""}, {"topologySpreadConstraints", len(g.TopologySpreadConstraints) > 0},
+		{"initContainers", len(g.InitContainers) > 0}, {"sidecars", len(g.Sidecars) > 0},
+	} {
+		if f.set {
+			c.errorf(path+"."+f.field, "%s tasks run inside the scheduler: set %s on components.scheduler, or give this group executor %s or %s for pods of its own", executor, f.field, Celery, Kubernetes)
+		}
+	}
+	if g.SecurityContext != nil {
+		c.errorf(path+".securityContext", "%s tasks run inside the scheduler, as airflow.image's user: give this group executor %s or %s for a user of its own", executor, Celery, Kubernetes)
 	}
 }
 
