@@ -1,11 +1,13 @@
-"""Issue 10: XComs in object storage, and connections and variables from Secrets, in real Airflow 3.3.2.
+"""Issue 10: XComs in object storage, connections and variables from Secrets, and a secrets backend,
+in real Airflow 3.3.2.
 
 A LocalExecutor release is rendered with `xcom.objectStorage` on a `file://` path on a data volume
 the default task group mounts (the scheduler, where LocalExecutor tasks run), a connection and a
-variable from test Secrets, and the local PostgreSQL. The migration Job, scheduler, dag-processor
+variable from test Secrets, `airflow.secretsBackend` (LocalFilesystemBackend, its kwargs only in a
+test Secret, naming files on a read-only data volume), and the local PostgreSQL. The migration Job, scheduler, dag-processor
 and api-server run with their rendered args, env and files plus only the OVERRIDES below. A DAG pushes
-an XCom above the threshold and pulls it back, and reads the connection and the variable: every task
-succeeds, the `xcom` row holds a reference to the object, not the data, and the object is on the
+an XCom above the threshold and pulls it back, reads the connection and the variable, and reads a connection and a variable that
+only the secrets backend's files hold: every task succeeds, the `xcom` row holds a reference to the object, not the data, and the object is on the
 volume. The api-server, which needs neither, has no connection or variable in its env.
 """
 import json
@@ -44,6 +46,9 @@ airflow:
     - {{id: grib_archive, secret: {{name: weather-connections, key: grib_archive}}}}
   variables:
     - {{key: forecast_region, secret: {{name: weather-variables, key: forecast_region}}}}
+  secretsBackend:
+    class: airflow.secrets.local_filesystem.LocalFilesystemBackend
+    kwargsSecret: {{name: secrets-backend, key: kwargs}}
 executor: LocalExecutor
 database:
   type: postgres
@@ -55,12 +60,17 @@ database:
 storage:
   volumes:
     - {{name: xcom, existingClaim: xcom-store, mountPath: /mnt/xcom}}
+    - {{name: vault, existingClaim: vault-files, mountPath: /mnt/vault, readOnly: true}}
 xcom:
   objectStorage: {{path: "file:///mnt/xcom/objects", threshold: 1024}}
 taskGroups:
   - name: default
-    volumes: [xcom]
+    volumes: [xcom, vault]
 """
+# What only the secrets backend knows: LocalFilesystemBackend's files on the vault volume.
+BACKEND_KWARGS = '{"connections_file_path": "/mnt/vault/connections.json", "variables_file_path": "/mnt/vault/variables.json"}'
+BACKEND_FILES = {"connections.json": '{"radar_archive": "sftp://radar:r4d%40r@radar.example.com:22"}',
+                 "variables.json": '{"forecast_model": "icon-eu"}'}
 
 
 @pytest.mark.xdist_group("airkube-xcom")
@@ -73,6 +83,7 @@ def test_xcom_object_storage_and_env_from_secrets(services, tmp_path):
     secrets, _ = podenv.test_inputs(objects, db_password=services.pg_password)
     secrets[("weather-connections", "grib_archive")] = CONNECTION
     secrets[("weather-variables", "forecast_region")] = "europe"
+    secrets[("secrets-backend", "kwargs")] = BACKEND_KWARGS
     for o in objects:
         assert CONNECTION not in json.dumps(o) or o["kind"] == "Secret", "%s holds the connection" % o["kind"]
 
@@ -84,6 +95,10 @@ def test_xcom_object_storage_and_env_from_secrets(services, tmp_path):
     procs = Processes(tmp_path / "logs")
     ports = {"api": free_port(), "health": free_port(), "logs": free_port()}
     sched_root = tmp_path / "scheduler"
+    vault = sched_root / "mnt" / "vault"  # the read-only volume the backend's files are on
+    vault.mkdir(parents=True)
+    for name, text in BACKEND_FILES.items():
+        (vault / name).write_text(text)
     try:
         api_env = podenv.materialize(objects, api, secrets, tmp_path / "api-server")
         api_env["AIRFLOW__API__PORT"] = str(ports["api"])
@@ -123,6 +138,7 @@ def test_xcom_object_storage_and_env_from_secrets(services, tmp_path):
         for p in procs.procs:
             print("---- %s (last lines)\n%s" % (p.name, p.tail(1500)))
     assert state == "success" and all(s == "success" for _, s in tis), tis
+    assert [t for t, _ in tis] == ["backend", "env", "pull", "push"], tis
     # The row holds where the object is, not the 5000 characters.
     (task, value), = xcom
     assert task == "push" and len(value) < 500 and "/mnt/xcom/objects" in value, value
