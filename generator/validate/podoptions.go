@@ -99,9 +99,9 @@ var (
 )
 
 // podContainers checks the init containers and sidecars of a task group's or a component's pods
-// (owner, for messages): unique names that are not airkube's (own, beside airflowContainers), an
-// image, the restricted Pod Security Standard (airkube adds its restricted context; nothing may
-// loosen it), and mounts of the volumes the pods have, data-<name> for each of volumes.
+// (owner, for messages): unique names that are not airkube's (own, beside airflowContainers), the
+// restricted Pod Security Standard (airkube adds its restricted context; nothing may loosen it), and
+// mounts of the volumes the pods have, data-<name> for each of volumes.
 func (c *checker) podContainers(path, owner string, own, volumes []string, inits, sidecars []corev1.Container) {
 	reserved := append(append([]string{}, own...), airflowContainers...)
 	mountable := map[string]bool{"config": true, "python": true, "dags": true, "logs": true}
@@ -122,9 +122,6 @@ func (c *checker) podContainers(path, owner string, own, volumes []string, inits
 				c.errorf(p+".name", "%q is taken (airkube uses %s); choose another", ctr.Name, strings.Join(reserved, ", "))
 			}
 			seen[ctr.Name] = true
-			if ctr.Image == "" {
-				c.errorf(p+".image", "required")
-			}
 			if s := ctr.SecurityContext; s != nil {
 				switch {
 				case s.Privileged != nil && *s.Privileged:

@@ -1,5 +1,7 @@
 package v1alpha1
 
+import corev1 "k8s.io/api/core/v1"
+
 // Defaults that users see in the spec reference.
 const (
 	DefaultAirflowVersion = "3.3.2"
@@ -129,6 +131,23 @@ func SetDefaults(r *AirflowRelease) {
 			}
 		} else if g.Replicas == nil && g.Executor == "CeleryExecutor" {
 			g.Replicas = ptr(int32(1))
+		}
+		imageDefault(g.Image, g.InitContainers, g.Sidecars)
+	}
+	for _, c := range r.Components.Fields() {
+		imageDefault(a.Image, c.InitContainers, c.Sidecars)
+	}
+}
+
+// imageDefault gives init containers and sidecars without an image their pod's own: most steps beside
+// a task (warming a cache, shipping a file) need the tools of the image it runs in, and an overlay that
+// swaps the image then swaps theirs too.
+func imageDefault(image string, lists ...[]corev1.Container) {
+	for _, l := range lists {
+		for i := range l {
+			if l[i].Image == "" {
+				l[i].Image = image
+			}
 		}
 	}
 }
