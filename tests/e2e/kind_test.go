@@ -566,7 +566,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 	})
 
-	t.Run("data volumes, a connection and a variable reach the groups' tasks", func(t *testing.T) {
+	t.Run("data volumes, a connection, a variable, XComs and a sidecar reach the groups' tasks", func(t *testing.T) {
 		grib := filepath.Join(nasDir(t), "grib")
 		if err := os.WriteFile(filepath.Join(grib, "input.txt"), []byte("1 2 3 4 5 6\n"), 0o644); err != nil {
 			t.Fatal(err)

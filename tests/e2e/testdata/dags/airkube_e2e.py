@@ -96,6 +96,13 @@ echo "sum=$sum" > "/mnt/model-output/{{ run_id }}.txt"
 echo "airkube data fortran wrote /mnt/model-output/{{ run_id }}.txt"
 """
 
+# The fortran group's licence proxy runs beside each of its tasks (a native sidecar of the task pod,
+# which must still finish when the task does).
+LICENCE = """set -eu
+python3 -c "import socket; socket.create_connection(('127.0.0.1', 27000), 5).close()"
+echo "airkube fortran licence proxy answers beside the task"
+"""
+
 # A forecast grid: 40000 temperatures, about 320 KB of JSON, far above the weather release's XCom
 # threshold (64 KiB), so it travels through the XCom volume on the NAS.
 GRID = 40000
@@ -113,13 +120,14 @@ def _check_grid(ti):
 
 
 # The weather release's data volumes (grib read-only in fortran and gis, model-output in fortran), its
-# connection and variable, and its XComs on the NAS, in a Celery group (gis) and a KubernetesExecutor
-# group (fortran).
+# connection and variable, its XComs on the NAS and the fortran group's sidecar, in a Celery group
+# (gis) and a KubernetesExecutor group (fortran).
 if {"fortran", "gis"} <= set(airkube.GROUPS):
     with DAG("airkube_e2e_data", **ARGS):
         for name in ("fortran", "gis"):
             PythonOperator(task_id="env_" + name, python_callable=_check_env, **task_group(name))
             BashOperator(task_id="grib_" + name, bash_command=GRIB_READ, params={"group": name}, **task_group(name))
         BashOperator(task_id="model_fortran", bash_command=MODEL_RUN, **task_group("fortran"))
+        BashOperator(task_id="licence_fortran", bash_command=LICENCE, **task_group("fortran"))
         push = PythonOperator(task_id="grid_gis", python_callable=_grid, **task_group("gis"))
         push >> PythonOperator(task_id="grid_fortran", python_callable=_check_grid, **task_group("fortran"))
