@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -553,4 +554,42 @@ func keysOf[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestInvariantSaferDefaults: what kube-linter, kube-score and polaris ask of a release. Every
+// Deployment that can run more than one pod (replicas, an HPA or a KEDA ScaledObject) spreads them
+// over nodes (an anti-affinity or a topology spread); every PodDisruptionBudget lets a drain evict
+// unhealthy pods, so a crash-looping worker cannot block it; every git-sync sidecar has a liveness probe.
+func TestInvariantSaferDefaults(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		scaled := map[string]bool{}
+		for _, o := range r.objects {
+			switch o["kind"] {
+			case "HorizontalPodAutoscaler", "ScaledObject":
+				ref, _ := o["spec"].(map[string]any)["scaleTargetRef"].(map[string]any)
+				scaled[fmt.Sprint(ref["name"])] = true
+			case "PodDisruptionBudget":
+				if p := o["spec"].(map[string]any)["unhealthyPodEvictionPolicy"]; p != "AlwaysAllow" {
+					t.Errorf("PodDisruptionBudget %s: unhealthyPodEvictionPolicy %v, want AlwaysAllow", kindName(o), p)
+				}
+			}
+		}
+		for _, d := range r.deployments {
+			many := scaled[d.Name] || (d.Spec.Replicas != nil && *d.Spec.Replicas > 1)
+			s := d.Spec.Template.Spec
+			spread := len(s.TopologySpreadConstraints) > 0 || (s.Affinity != nil && s.Affinity.PodAntiAffinity != nil)
+			if many && !spread {
+				t.Errorf("Deployment %s runs several pods with neither a pod anti-affinity nor a topology spread", d.Name)
+			}
+		}
+		for _, p := range r.allPods() {
+			for _, c := range append(append([]corev1.Container{}, p.spec.InitContainers...), p.spec.Containers...) {
+				native := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+				isSidecar := native || !slices.ContainsFunc(p.spec.InitContainers, func(i corev1.Container) bool { return i.Name == c.Name })
+				if c.Name == "git-sync" && isSidecar && c.LivenessProbe == nil {
+					t.Errorf("%s: the git-sync sidecar has no liveness probe", p.name)
+				}
+			}
+		}
+	})
 }
