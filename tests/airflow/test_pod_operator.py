@@ -44,10 +44,12 @@ test_provider_reads: the real clients, made as the provider makes them, in the r
 and triggerer pods, with one setting taken away at a time (there also: the trigger refuses a server
 its kubeconfig's CA does not vouch for).
 
-test_clients_follow_token_rotation is a strict xfail for the gap this proof turned up: the provider's
-clients read the kubeconfig's tokenFile once, when made, so a client that outlives its token (the
-KubernetesExecutor's, made when the scheduler starts; a pod operator's for a long pod) keeps sending
-the token the kubelet has replaced, until the API server refuses it.
+test_clients_follow_token_rotation closes the gap this proof turned up: the provider's clients read a
+kubeconfig's tokenFile once, when made, so a client that outlived its token (the
+KubernetesExecutor's, made when the scheduler starts; a pod operator's for a long pod) kept sending
+the token the kubelet had replaced. The kubeconfig's user is now an exec credential that prints the
+token file; the test rotates the file under the sync hook's, the KubernetesExecutor's and a
+trigger's client, and their next calls carry the new token.
 
 kwok serves no container logs, so the DAG's operators run with get_logs=False.
 """
@@ -657,19 +659,15 @@ def test_provider_reads(version, kube, services, front, ca, completer, tmp_path)
           "handed to the trigger as config_dict; KubernetesExecutor <- [kubernetes_executor] config_file" % version)
 
 
-class StaleToken(AssertionError):
-    """A client still sent the token the kubelet had replaced."""
-
-
 @pytest.mark.xdist_group("airkube-kpo")
-@pytest.mark.xfail(strict=True, raises=StaleToken, reason="known bug: the provider's clients read the "
-                   "kubeconfig's tokenFile once, when made; remove this mark with the fix")
 def test_clients_follow_token_rotation(kube, services, front, ca, completer, tmp_path):
-    """The kubelet rewrites a projected token at 80% of its lifetime: a long-lived client that keeps
-    the first one works only as long as the API server still accepts that one (see kubeTokenSeconds
-    in generator/model/kubeapi.go). The sync hook's client, the KubernetesExecutor's (made once when
-    the scheduler starts) and a trigger's hook each call the API, the token file is rotated, and they
-    call again: the second calls should carry the new token."""
+    """The kubelet rewrites a projected token at 80% of its lifetime: a long-lived client that kept
+    the first one would work only as long as the API server still accepts that one (see
+    kubeTokenSeconds in generator/model/kubeapi.go). The sync hook's client, the KubernetesExecutor's
+    (made once when the scheduler starts) and a trigger's hook each call the API, the token file is
+    rotated, and they call again: the second calls carry the new token, read by the kubeconfig's exec
+    credential. (With the kubeconfig's former tokenFile, all three second calls carried the first
+    token: the clients read the file once, when made.)"""
     import threading
     from urllib.parse import unquote
 
@@ -696,8 +694,8 @@ def test_clients_follow_token_rotation(kube, services, front, ca, completer, tmp
             sel = path.split("labelSelector=")[1].split("&")[0]
             seen[sel] = {run.tokens["scheduler"]: "the first token", rotated["token"]: "the rotated token"}.get(r.token, r.token)
     print("token each call carried: " + json.dumps(seen, indent=1))
-    assert all(v == "ok" for v in results["rotation"]["round1"].values()), results
-    stale = {k: v for k, v in seen.items() if k.startswith("round=2") and v != "the rotated token"}
+    assert all(v == "ok" for r in ("round1", "round2") for v in results["rotation"][r].values()), results
     assert len(seen) == 6, seen
-    if stale:
-        raise StaleToken("after the token file was rotated, these calls still carried: %s" % stale)
+    assert {v for k, v in seen.items() if k.startswith("round=1")} == {"the first token"}, seen
+    stale = {k: v for k, v in seen.items() if k.startswith("round=2") and v != "the rotated token"}
+    assert not stale, "after the token file was rotated, these calls still carried: %s" % stale
