@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -22,10 +23,24 @@ const (
 	DefaultKubeServer = "https://kubernetes.default.svc"
 	// kubeTokenSeconds is the kubelet's own for automounted tokens, on purpose: for exactly 3607 s the
 	// API server (--service-account-extend-token-expiration, on by default) issues a token valid for a
-	// year and only warns when it is used past an hour. The provider's kubeconfig clients read the
-	// token once (see below), so a long-lived one, like the KubernetesExecutor's, keeps working.
+	// year and only warns when it is used past an hour. The provider's clients follow the token file
+	// through the kubeconfig's exec credential (see kubeCredential); a client that still keeps its
+	// first token (a kubernetes_asyncio client made once, below) keeps working too.
 	kubeTokenSeconds = 3607
+	// kubeCredentialSeconds is how long the exec credential says its token is good for: under the
+	// 5 minutes before expiry at which the Python clients (kubernetes, kubernetes_asyncio) count a
+	// credential as expired, so they run the command again before every request; client-go (kubectl
+	// in DAG code) keeps it this long. The kubelet replaces the token at 80% of kubeTokenSeconds,
+	// 12 minutes before that token's own end.
+	kubeCredentialSeconds = 240
 )
+
+// kubeCredential is the exec credential plugin (client.authentication.k8s.io/v1) of the kubeconfig's
+// user: /bin/sh prints the mounted token file as an ExecCredential, with cat and date, which every
+// Airflow image has (the official one is Debian). Unlike a user's tokenFile, which both Python
+// loaders read once, when a client is made, the plugin is run again when its credential expires.
+const kubeCredential = `t=$(cat "$TOKEN_FILE") || exit; e=$(date -u -d "@$(($(date +%s) + $VALID_SECONDS))" +%Y-%m-%dT%H:%M:%SZ) || exit; ` +
+	`printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s","expirationTimestamp":"%s"}}' "$t" "$e"`
 
 // Which client reads which setting, found with the real apache-airflow-providers-cncf-kubernetes 10.25.0
 // on Airflow 2.11.2 and 3.3.2 (tests/airflow/test_pod_operator.py runs each path against an API
@@ -49,10 +64,23 @@ const (
 //   - The namespace of the operator's pods (no namespace= in the DAG): the connection's extra
 //     namespace; the kubeconfig context's namespace is not read.
 //   - DAG code using the kubernetes client directly (config.load_kube_config()) reads KUBECONFIG.
-// Both loaders accept a user's tokenFile, which the kubelet refreshes in the projected volume; but they
-// read it once, when a client is made (unlike load_incluster_config, which rereads its token every
-// minute): a client that outlives its token, such as the KubernetesExecutor's, made when the
-// scheduler starts, keeps sending an expired one (test_clients_follow_token_rotation, a strict xfail).
+//
+// Both loaders also accept a user's tokenFile, but read it once, when a client is made (unlike
+// load_incluster_config, which rereads its token every minute): a client that outlives its token,
+// such as the KubernetesExecutor's, made when the scheduler starts, kept sending the one the kubelet
+// had replaced. So the user is an exec credential (kubeCredential) that prints the token file, and
+// every path runs it again (test_clients_follow_token_rotation rotates the file under each client):
+//   - kubernetes (the sync hook, the KubernetesExecutor, DAG code): load_kube_config sets the
+//     configuration's refresh_api_key_hook, which every request calls; it runs the plugin again once
+//     the credential is within 5 minutes of its expirationTimestamp, so here before every request
+//     (sh, cat and date: a few milliseconds). Configuration.get_default_copy, which the hook and the
+//     pod operator's clients go through, deep-copies the configuration and keeps the hook.
+//   - kubernetes_asyncio (the trigger) sets no such hook; but the provider's AsyncKubernetesHook
+//     loads the kubeconfig (the hand-off's dict) again at every get_conn when its user is exec (it
+//     caches it otherwise), so each of a trigger's calls runs the plugin, in the triggerer.
+//   - Not followed: [kubernetes_executor] async_pod_creation (off by default, airkube leaves it off)
+//     creates pods with one kubernetes_asyncio client that keeps its first token; kubeTokenSeconds
+//     keeps that one working.
 
 // kubeAPI says whether the release's pods call the Kubernetes API: the KubernetesExecutor, or tasks
 // that run pod operators.
@@ -131,8 +159,12 @@ func (r *release) kubeconfig() string {
 	}
 	cfg := map[string]any{
 		"apiVersion": "v1", "kind": "Config",
-		"clusters":        []any{map[string]any{"name": "kubernetes", "cluster": cluster}},
-		"users":           []any{map[string]any{"name": "pod", "user": map[string]any{"tokenFile": KubeTokenFile}}},
+		"clusters": []any{map[string]any{"name": "kubernetes", "cluster": cluster}},
+		"users": []any{map[string]any{"name": "pod", "user": map[string]any{"exec": map[string]any{
+			"apiVersion": "client.authentication.k8s.io/v1", "command": "/bin/sh", "args": []any{"-c", kubeCredential},
+			"env": []any{map[string]any{"name": "TOKEN_FILE", "value": KubeTokenFile},
+				map[string]any{"name": "VALID_SECONDS", "value": strconv.Itoa(kubeCredentialSeconds)}},
+			"interactiveMode": "Never"}}}},
 		"contexts":        []any{map[string]any{"name": "airkube", "context": map[string]any{"cluster": "kubernetes", "user": "pod", "namespace": r.Metadata.Namespace}}},
 		"current-context": "airkube",
 	}

@@ -2,7 +2,8 @@
 
 No namespace, config_file, in_cluster or connection is given: the release decides all of it (the
 rendered kubernetes_default connection and kubeconfig). On a release with a Kubernetes task group
-one more task goes to the KubernetesExecutor, so its own API client is exercised too.
+one more task goes to the KubernetesExecutor, so its own API client is exercised too; on one with a
+group fortran (the seed team's own executor), one more goes there by task_group().
 """
 import pendulum
 from kubernetes.client import models as k8s  # noqa: F401 - the provider's own dependency
@@ -44,3 +45,5 @@ with DAG(
         )
     if airkube.GROUPS.get("kubernetes", {}).get("executor") == "KubernetesExecutor":
         BashOperator(task_id="in_kubernetes", bash_command="true", retries=0, **airkube.task_group("kubernetes"))
+    if "fortran" in airkube.GROUPS:
+        BashOperator(task_id="in_fortran", bash_command="true", retries=0, **airkube.task_group("fortran"))

@@ -3,13 +3,15 @@ Kubernetes API, then runs the task's command as LocalExecutor does.
 
 It talks to the API the way DAG code does in an airkube release: `config.load_kube_config()` reads
 KUBECONFIG, the release's one kubeconfig (server, CA bundle, projected token). Each pod is labelled
-with the task it was made for, so a test can count them.
+with the task it was made for, so a test can count them, and created with the field manager
+FIELD_MANAGER, which the API server records on the pod and the request carries in its query.
 """
 import hashlib
 
 from airflow.executors.local_executor import LocalExecutor
 
 POD_LABEL = "wx.example.com/task"
+FIELD_MANAGER = "wx-executor"
 
 
 class KubeExecutor(LocalExecutor):
@@ -29,7 +31,7 @@ class KubeExecutor(LocalExecutor):
                 client.V1Container(name="task", image="registry.example.com/weather/fortran-tools:2019.3")]),
         )
         try:
-            client.CoreV1Api().create_namespaced_pod(namespace, pod)
+            client.CoreV1Api().create_namespaced_pod(namespace, pod, field_manager=FIELD_MANAGER)
         except client.ApiException as e:
             if e.status != 409:  # the same try again (scheduler restart): its pod is there already
                 raise
@@ -40,8 +42,12 @@ class KubeExecutor(LocalExecutor):
         self._start_pod(key)
         super().execute_async(key, command, queue=queue, executor_config=executor_config)
 
-    # ... Airflow 3.x hands workloads to _process_workloads.
+    # ... Airflow 3.x hands workloads to _process_workloads: tasks, but also callbacks and connection
+    # tests (3.3), which have no task instance and need no pod; LocalExecutor runs those as they are.
     def _process_workloads(self, workloads):
+        from airflow.executors.workloads import ExecuteTask
+
         for w in workloads:
-            self._start_pod(w.ti.key)
+            if isinstance(w, ExecuteTask):
+                self._start_pod(w.ti.key)
         super()._process_workloads(workloads)
