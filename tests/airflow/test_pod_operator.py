@@ -63,7 +63,7 @@ import pytest
 
 import podenv
 from api_front import ApiFront, private_ca, token_fingerprint
-from kube_fixture import POD_COMPLETE_LABEL, Processes, free_port, http_ok, kube, probe_url, rows, wait_for  # noqa: F401
+from kube_fixture import POD_COMPLETE_LABEL, Processes, free_port, http_ok, kube, probe_ok, probe_url, rows, wait_for  # noqa: F401
 
 DAG_FILE = Path(__file__).parent / "dags_b" / "pod_operator.py"
 DAG_ID = "airkube_pod_operator"
@@ -86,7 +86,7 @@ OVERRIDES = {
     # Every host process shares one network namespace: each server gets a free port ...
     "api-server": {"AIRFLOW__API__PORT": "<free port>"},                                      # 3.x
     "scheduler": {
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": "<free port>",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": "<free port>",                # 3.x
         # ... (a LocalExecutor scheduler serves its tasks' logs like a worker) ...
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": "<free port>",                            # LocalExecutor
         # ... and LocalExecutor tasks reach the api-server at 127.0.0.1, not its Service's name.
@@ -308,7 +308,7 @@ class Run:
         api_url = "http://127.0.0.1:%d/execution/" % ports["api"]
         overrides = {
             "api-server": {"AIRFLOW__API__PORT": str(ports["api"])},
-            "scheduler": {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["scheduler"])},
+            "scheduler": {"AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports["scheduler"])} if self.major == 3 else {},
             "triggerer": {"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port())},
             "worker": {"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())},
         }
@@ -358,19 +358,12 @@ class Run:
             self.procs.start(comp, env, root, c.container["args"], self.venv)
         print("ServiceAccount tokens written as the kubelet would: " + ", ".join(
             "%s: %s (%s)" % (c, self.accounts[c], fp) for c, fp in self.tokens.items()))
-        sched = started["scheduler"][0]
-        if self.major == 3:
-            wait_for("the scheduler's rendered startupProbe", lambda: http_ok(probe_url(sched, "startupProbe", ports["scheduler"])),
-                     240, procs=self.procs)
-        else:
-            # Not its /health: 2.11 serves it from a process it forks (multiprocessing) once its
-            # connection pool holds a live database connection, with no fork guard on the pool; a
-            # request there can check that connection out while the scheduler is using it, and the
-            # scheduler then waits in PQexec forever (seen twice here: gdb, and both processes on the
-            # one socket). The rendered probes can do the same to a real pod; the liveness probe would
-            # restart it.
-            wait_for("the scheduler's job", lambda: rows(self.services, self.database,
-                     "SELECT id FROM job WHERE job_type = 'SchedulerJob' AND state = 'running'"), 240, procs=self.procs)
+        # The rendered probe: /health on 3.x; on 2.x `airflow jobs check` in the scheduler's pod (2.11's
+        # health server forks with the scheduler's pooled database connections, see the scheduler's
+        # probes in generator/model/model.go).
+        sched, sched_env, sched_root = started["scheduler"]
+        wait_for("the scheduler's rendered startupProbe", lambda: probe_ok(sched, "startupProbe", ports["scheduler"],
+                 env=sched_env, root=sched_root, venv=self.venv), 240, procs=self.procs)
 
         def dag_parsed():
             errs = rows(self.services, self.database, "SELECT stacktrace FROM import_error")
