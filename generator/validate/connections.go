@@ -109,8 +109,3 @@ func (c *checker) xcomVolume(r *v1alpha1.AirflowRelease, dir string) {
 		c.errorf(field, "file://%s is on volume %s, which task groups %s do not mount: every task may push or pull XComs; add %s to their volumes", dir, on.Name, strings.Join(missing, ", "), on.Name)
 	}
 }
-
-// inside says whether path is dir or lies inside it.
-func inside(path, dir string) bool {
-	return strings.HasPrefix(strings.TrimSuffix(path, "/")+"/", strings.TrimSuffix(dir, "/")+"/")
-}

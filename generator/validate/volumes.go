@@ -12,8 +12,12 @@ import (
 
 // nested says whether one path is the other or lies inside it.
 func nested(a, b string) bool {
-	a, b = strings.TrimSuffix(a, "/")+"/", strings.TrimSuffix(b, "/")+"/"
-	return strings.HasPrefix(a, b) || strings.HasPrefix(b, a)
+	return inside(a, b) || inside(b, a)
+}
+
+// inside says whether path is dir or lies inside it.
+func inside(path, dir string) bool {
+	return strings.HasPrefix(strings.TrimSuffix(path, "/")+"/", strings.TrimSuffix(dir, "/")+"/")
 }
 
 func (c *checker) dataVolumes(r *v1alpha1.AirflowRelease) {
