@@ -337,13 +337,16 @@ func TestE2EWeatherRelease(t *testing.T) {
 		}
 		before := claims()
 		// The data volumes' claims are among them, bound like the DAG and log volumes'.
-		for _, v := range []string{"grib", "model-output"} {
+		if len(res.Release.Storage.Volumes) == 0 {
+			t.Fatal("the weather spec has no data volumes to check")
+		}
+		for _, v := range res.Release.Storage.Volumes {
 			found := false
 			for claim, state := range before {
-				found = found || (strings.HasPrefix(claim, name+"-data-"+v+"-") && strings.HasSuffix(state, "(Bound)"))
+				found = found || (strings.HasPrefix(claim, name+"-data-"+v.Name+"-") && strings.HasSuffix(state, "(Bound)"))
 			}
 			if !found {
-				t.Errorf("no bound claim for data volume %s: %v", v, before)
+				t.Errorf("no bound claim for data volume %s: %v", v.Name, before)
 			}
 		}
 		uninstall(t, name, ns)
