@@ -65,6 +65,17 @@ func (c *checker) name(path, name string) {
 	}
 }
 
+// itemName checks the name of a list item that others refer to by it: a DNS label of at most max
+// characters, unique in its list (seen); problems about the item then say its name.
+func (c *checker) itemName(path, kind, name string, max int, seen map[string]bool) {
+	c.name(path, name)
+	c.label(path+".name", name, max)
+	if seen[name] {
+		c.errorf(path+".name", "%q names another %s too; names must be unique", name, kind)
+	}
+	seen[name] = true
+}
+
 // shown is path as a user reads it: each named list item followed by its name.
 func (c *checker) shown(path string) string {
 	for i := 0; i < len(path); i++ {
@@ -422,12 +433,7 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 	locals := 0
 	for i, g := range r.TaskGroups {
 		path := fmt.Sprintf("taskGroups[%d]", i)
-		c.name(path, g.Name)
-		c.label(path+".name", g.Name, 20)
-		if seen[g.Name] {
-			c.errorf(path+".name", "%q names another group too; names must be unique", g.Name)
-		}
-		seen[g.Name] = true
+		c.itemName(path, "group", g.Name, 20, seen)
 		if g.Patch != "" {
 			c.errorf(path+".$patch", "is only valid in an overlay")
 		}

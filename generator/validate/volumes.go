@@ -26,12 +26,7 @@ func (c *checker) dataVolumes(r *v1alpha1.AirflowRelease) {
 	paths := map[string]string{}
 	for i, v := range s.Volumes {
 		path := fmt.Sprintf("storage.volumes[%d]", i)
-		c.name(path, v.Name)
-		c.label(path+".name", v.Name, 40)
-		if names[v.Name] {
-			c.errorf(path+".name", "%q names another volume too; names must be unique", v.Name)
-		}
-		names[v.Name] = true
+		c.itemName(path, "volume", v.Name, 40, names)
 		sources := map[string]bool{"nfs": v.NFS != nil, "csi": v.CSI != nil, "existingClaim": v.ExistingClaim != ""}
 		if !sources["nfs"] && !sources["csi"] && !sources["existingClaim"] {
 			c.errorf(path, "give one source: nfs, csi or existingClaim")
