@@ -21,14 +21,9 @@ from kube_fixture import free_port, http_ok, probe_url, wait_for
 PASSWORDS_FILE = "/opt/airkube/auth/passwords.json"
 
 
-def containers(objects, component):
-    """The main Airflow containers of a component (no init containers)."""
-    return [c for c in podenv.airflow_containers(objects) if c.component == component and not c.init]
-
-
 def api_server(objects):
     """(the api-server container, its pod's auth-passwords init container)."""
-    api = containers(objects, "api-server")
+    api = podenv.containers(objects, "api-server")
     assert len(api) == 1, "expected one api-server container, got %r" % api
     api = api[0]
     # The init container is no Airflow container (no Airflow config or secrets): taken from the pod.
@@ -40,7 +35,7 @@ def api_server(objects):
 
 def migrate(objects, secrets, root, venv):
     """Runs the migration Job's container (`airflow db migrate`) to completion."""
-    job = containers(objects, "migrate")[0]
+    job = podenv.containers(objects, "migrate")[0]
     env = podenv.materialize(objects, job, secrets, root)
     t = time.monotonic()
     p = podenv.run(env, root, job.container["args"], venv=venv, timeout=600)
@@ -77,10 +72,7 @@ def start_api_server(objects, secrets, root, venv, procs, name="api-server", hid
 
 def dags_folder(root):
     """The DAGs folder (core.dags_folder of the rendered airflow.cfg) under a materialized pod root."""
-    import configparser
-    cfg = configparser.ConfigParser(interpolation=None)
-    cfg.read_string((Path(root) / "opt/airkube/config/airflow.cfg").read_text())
-    return Path(root) / cfg["core"]["dags_folder"].lstrip("/")
+    return Path(root) / podenv.airflow_cfg(root)["core"]["dags_folder"].lstrip("/")
 
 
 def start(objects, component, secrets, root, venv, procs, dags=(), env_overrides=None):
@@ -88,9 +80,7 @@ def start(objects, component, secrets, root, venv, procs, dags=(), env_overrides
 
     dags: DAG files copied into its DAGs folder first (what the NAS holds).
     """
-    c = containers(objects, component)
-    assert len(c) == 1, "expected one %s container, got %r" % (component, c)
-    c = c[0]
+    c = podenv.container(objects, component)
     env = podenv.materialize(objects, c, secrets, root)
     env.update(env_overrides or {})
     for dag in dags:

@@ -407,6 +407,15 @@ def probe_url(container, probe, port):
     return "http://127.0.0.1:%d%s" % (port, get["path"])
 
 
+def wait_for_dag(services, database, dag_id, procs, what=None, timeout=240):
+    """Waits until the DAG is in the database; fails at once on any DAG import error."""
+    def parsed():
+        errs = rows(services, database, "SELECT stacktrace FROM import_error")
+        assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
+        return rows(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % dag_id)
+    return wait_for(what or "the DAG %s to be parsed" % dag_id, parsed, timeout, procs=procs)
+
+
 def probe_ok(container, probe, port=None, *, env=None, root=None, venv=None):
     """Runs a rendered probe as the kubelet would: an httpGet on the port the host process listens on
     instead, or the exec command in the container's env and files (podenv.run); True when it passes."""

@@ -34,7 +34,6 @@ manifest's Services with fake cluster IPs, as the kubelet does unless enableServ
 from __future__ import annotations
 
 import base64
-import copy
 import fcntl
 import functools
 import json
@@ -188,6 +187,27 @@ def airflow_containers(objects, init=False) -> list[Container]:
                                      labels.get("airkube.dev/task-group"), base[0], spec,
                                      pod.get("metadata", {})))
     return out
+
+
+def containers(objects, component) -> list[Container]:
+    """The main Airflow containers of a component (no init containers)."""
+    return [c for c in airflow_containers(objects) if c.component == component and not c.init]
+
+
+def container(objects, component) -> Container:
+    """The one main Airflow container of a component."""
+    cs = containers(objects, component)
+    if len(cs) != 1:
+        raise PodEnvError(f"expected one {component} container, got {cs}")
+    return cs[0]
+
+
+def airflow_cfg(root):
+    """The rendered airflow.cfg under a materialized pod root, parsed."""
+    import configparser
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read_string((Path(root) / "opt/airkube/config/airflow.cfg").read_text())
+    return cfg
 
 
 # --- Secrets and ConfigMaps -------------------------------------------------------------------

@@ -195,7 +195,7 @@ def test_fab_users_job_from_secrets(services, tmp_path):
     assert [(r[0], r[2], r[3], r[5]) for r in before] == [
         ("admin", "admin@localhost", "t", "Admin"), ("forecaster", "forecaster@localhost", "t", "Viewer")], before
 
-    web = [c for c in podenv.airflow_containers(objects) if c.component == "webserver"][0]
+    web = podenv.container(objects, "webserver")
     root = tmp_path / "webserver"
     env = podenv.materialize(objects, web, secrets, root)
     port = free_port()

@@ -28,7 +28,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 import airflow_ui
 import chromium
 import podenv
-from kube_fixture import Processes, rows, wait_for
+from kube_fixture import Processes, wait_for_dag
 
 VERSION = "3.3.2"
 DAG_ID = "airkube_browser_forecast"
@@ -119,11 +119,7 @@ def test_login_form_reaches_the_dag_list(services, tmp_path):
         t = time.monotonic()
         airflow_ui.start(objects, "dag-processor", secrets, tmp_path / "dag-processor", venv, procs, dags=[dag_file])
 
-        def dag_parsed():
-            errs = rows(services, database, "SELECT stacktrace FROM import_error")
-            assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
-            return rows(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
-        wait_for("the dag-processor to parse %s" % DAG_ID, dag_parsed, 240, procs=procs)
+        wait_for_dag(services, database, DAG_ID, procs, "the dag-processor to parse %s" % DAG_ID)
         print("dag-processor: %s parsed in %.1fs" % (DAG_ID, time.monotonic() - t))
         _, base = airflow_ui.start_api_server(objects, secrets, tmp_path / "api-server", venv, procs,
                                               hidden=(PASSWORD,))

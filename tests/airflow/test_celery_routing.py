@@ -21,10 +21,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import yaml
 
 import podenv
-from kube_fixture import Processes, free_port, http_ok, probe_ok, probe_url, rows, wait_for
+from kube_fixture import Processes, free_port, http_ok, probe_ok, probe_url, rows, wait_for, wait_for_dag
 
 DAG_DIR = Path(__file__).parent / "dags_b"
 DAG_ID = "airkube_celery_routing"
@@ -80,20 +79,9 @@ taskGroups:
 CELERY_APP = "airflow.providers.celery.executors.celery_executor.app"
 
 
-def _cfg(text):
-    import configparser
-    p = configparser.ConfigParser(interpolation=None)
-    p.read_string(text)
-    return p
-
-
-def _containers(objects, component):
-    return [c for c in podenv.airflow_containers(objects) if c.component == component and not c.init]
-
-
 def _materialize(objects, c, secrets, root):
     env = podenv.materialize(objects, c, secrets, root)
-    cfg = _cfg((root / "opt/airkube/config/airflow.cfg").read_text())
+    cfg = podenv.airflow_cfg(root)
     shutil.copy(DAG_DIR / "celery_routing.py", root / cfg["core"]["dags_folder"].lstrip("/"))  # the NAS
     return env, cfg
 
@@ -124,7 +112,7 @@ def test_celery_groups_consume_their_queues(version, services, tmp_path):
     _flush_redis(broker_url)
 
     # The worker Deployments and their exact args.
-    workers = _containers(objects, "worker")
+    workers = podenv.containers(objects, "worker")
     by_group = {w.group: w for w in workers}
     assert sorted(by_group) == ["general", "gis", "radar"], workers
     queues_of = {}
@@ -147,7 +135,7 @@ def test_celery_groups_consume_their_queues(version, services, tmp_path):
             overrides["worker-" + g]["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = "http://127.0.0.1:%d/execution/" % ports["api"]
     print("overrides (host instead of pod):\n" + json.dumps(overrides, indent=1))
 
-    migrate = _containers(objects, "migrate")[0]
+    migrate = podenv.container(objects, "migrate")
     mroot = tmp_path / "migrate"
     menv = podenv.materialize(objects, migrate, secrets, mroot)
     t = time.monotonic()
@@ -160,7 +148,7 @@ def test_celery_groups_consume_their_queues(version, services, tmp_path):
         components = ["scheduler"] + (["api-server", "dag-processor"] if major == 3 else [])
         started = {}
         for comp in components:
-            c = _containers(objects, comp)[0]
+            c = podenv.container(objects, comp)
             env, cfg = _materialize(objects, c, secrets, tmp_path / comp)
             env.update(overrides.get(comp, {}))
             started[comp] = (c, env, tmp_path / comp)
@@ -183,11 +171,7 @@ def test_celery_groups_consume_their_queues(version, services, tmp_path):
             wait_for("the api-server's rendered startupProbe", lambda: http_ok(probe_url(api_c, "startupProbe", ports["api"])),
                      240, procs=procs)
 
-        def dag_parsed():
-            errs = rows(services, database, "SELECT stacktrace FROM import_error")
-            assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
-            return rows(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
-        wait_for("the DAG to be parsed", dag_parsed, 240, procs=procs)
+        wait_for_dag(services, database, DAG_ID, procs)
 
         # Each worker answers its own rendered liveness probe, from inside its "pod" (hostname).
         active = {}

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 import podenv
-from kube_fixture import Processes, free_port, kube, rows, wait_for  # noqa: F401
+from kube_fixture import Processes, free_port, kube, rows, wait_for, wait_for_dag  # noqa: F401
 
 DAG_DIR = Path(__file__).parent / "dags_b"
 DAG_ID = "airkube_kubernetes_groups"
@@ -74,25 +74,12 @@ taskGroups:
 """
 
 
-def _cfg(text):
-    import configparser
-    p = configparser.ConfigParser(interpolation=None)
-    p.read_string(text)
-    return p
-
-
-def _container(objects, component):
-    cs = [c for c in podenv.airflow_containers(objects) if c.component == component and not c.init]
-    assert len(cs) == 1, "expected one %s container, got %s" % (component, cs)
-    return cs[0]
-
-
 def _start_component(objects, component, secrets, configmaps, tmp, venv, procs, overrides):
     """Materializes a component's container under its own root and starts its rendered args."""
-    c = _container(objects, component)
+    c = podenv.container(objects, component)
     root = tmp / component
     env = podenv.materialize(objects, c, secrets, root, configmaps=configmaps)
-    cfg = _cfg((root / "opt/airkube/config/airflow.cfg").read_text())
+    cfg = podenv.airflow_cfg(root)
     dags = root / cfg["core"]["dags_folder"].lstrip("/")
     shutil.copy(DAG_DIR / "kubernetes_groups.py", dags)  # the NAS holds the DAG
     env.update(overrides)
@@ -155,7 +142,7 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
     print("overrides (host instead of pod):\n" + json.dumps(overrides, indent=1))
 
     # The migration Job, exactly as rendered.
-    migrate = _container(objects, "migrate")
+    migrate = podenv.container(objects, "migrate")
     mroot = tmp_path / "migrate"
     menv = podenv.materialize(objects, migrate, secrets, mroot, configmaps=configmaps)
     t = time.monotonic()
@@ -166,7 +153,7 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
     procs = Processes(tmp_path / "logs")
     try:
         sched, env, root = _start_component(objects, "scheduler", secrets, configmaps, tmp_path, venv, procs, overrides)
-        cfg = _cfg((root / "opt/airkube/config/airflow.cfg").read_text())
+        cfg = podenv.airflow_cfg(root)
         # The rendered file the overrides leave in force: CA file, namespace, default template.
         assert cfg["kubernetes_executor"]["ssl_ca_cert"] == "/opt/airkube/kube/ca.crt"
         assert (root / "opt/airkube/kube/ca.crt").read_text() == ca
@@ -174,12 +161,7 @@ def test_kubernetes_executor_launches_group_pods(version, kube, services, tmp_pa
         if major == 3:
             _start_component(objects, "dag-processor", secrets, configmaps, tmp_path, venv, procs, {})
 
-        def dag_parsed():
-            dags = rows(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
-            errs = rows(services, database, "SELECT stacktrace FROM import_error")
-            assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
-            return dags
-        wait_for("the DAG to be parsed", dag_parsed, 240, procs=procs)
+        wait_for_dag(services, database, DAG_ID, procs)
         t_parsed = time.monotonic()
 
         cli = lambda *a: podenv.run(env, root, ["airflow", *a], venv=venv, timeout=300)  # noqa: E731

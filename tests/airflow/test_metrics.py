@@ -14,7 +14,6 @@ at the mounted path; only its listen addresses move, see statsd_exporter.OVERRID
   with the DAG id and task id, the DAG run's duration, the executor's and the pool's slots, no metric
   whose name holds a DAG or task id, and no metric whose series disagree on their label names.
 """
-import configparser
 import json
 import shutil
 import time
@@ -25,7 +24,7 @@ import yaml
 
 import podenv
 import statsd_exporter
-from kube_fixture import Processes, free_port, http_ok, probe_ok, probe_url, rows, wait_for
+from kube_fixture import Processes, free_port, http_ok, probe_ok, probe_url, rows, wait_for, wait_for_dag
 
 DAG_DIR = Path(__file__).parent / "dags_b"
 DAG_ID = "airkube_metrics"
@@ -144,10 +143,6 @@ def test_mapping_labels_every_registry_metric(tmp_path):
     print("%d templated registry metrics mapped with their labels, %d twins dropped" % (len(sends), len(twins)))
 
 
-def _containers(objects, component):
-    return [c for c in podenv.airflow_containers(objects) if c.component == component and not c.init]
-
-
 @pytest.mark.xdist_group("airkube-metrics")
 @pytest.mark.parametrize("version", ["3.3.2", "2.11.2"])
 def test_metrics_from_real_airflow(version, services, tmp_path):
@@ -175,7 +170,7 @@ def test_metrics_from_real_airflow(version, services, tmp_path):
             overrides["scheduler"]["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = "http://127.0.0.1:%d/execution/" % ports["api"]
         print("overrides (host instead of pod):\n" + json.dumps(overrides, indent=1))
 
-        migrate = _containers(objects, "migrate")[0]
+        migrate = podenv.container(objects, "migrate")
         mroot = tmp_path / "migrate"
         menv = {**podenv.materialize(objects, migrate, secrets, mroot), **overrides["*"]}
         t = time.monotonic()
@@ -185,11 +180,10 @@ def test_metrics_from_real_airflow(version, services, tmp_path):
 
         started = {}
         for comp in ["scheduler"] + (["api-server", "dag-processor"] if major == 3 else []):
-            c = _containers(objects, comp)[0]
+            c = podenv.container(objects, comp)
             root = tmp_path / comp
             env = podenv.materialize(objects, c, secrets, root)
-            cfg = configparser.ConfigParser(interpolation=None)
-            cfg.read_string((root / "opt/airkube/config/airflow.cfg").read_text())
+            cfg = podenv.airflow_cfg(root)
             assert cfg["metrics"]["statsd_host"] == "mx-statsd.mx", "airflow.cfg does not send to the exporter's Service"
             env.update(overrides["*"])
             env.update(overrides.get(comp, {}))
@@ -204,11 +198,7 @@ def test_metrics_from_real_airflow(version, services, tmp_path):
             wait_for("the api-server's rendered startupProbe",
                      lambda: http_ok(probe_url(api_c, "startupProbe", ports["api"])), 240, procs=procs)
 
-        def dag_parsed():
-            errs = rows(services, database, "SELECT stacktrace FROM import_error")
-            assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
-            return rows(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
-        wait_for("the DAG to be parsed", dag_parsed, 240, procs=procs)
+        wait_for_dag(services, database, DAG_ID, procs)
         t_ready = time.monotonic()
         print("components ready %.1fs after the start" % (t_ready - t0))
 

@@ -63,7 +63,7 @@ import pytest
 
 import podenv
 from api_front import ApiFront, private_ca, token_fingerprint
-from kube_fixture import POD_COMPLETE_LABEL, Processes, free_port, http_ok, kube, probe_ok, probe_url, rows, wait_for  # noqa: F401
+from kube_fixture import POD_COMPLETE_LABEL, Processes, free_port, http_ok, kube, probe_ok, probe_url, rows, wait_for, wait_for_dag  # noqa: F401
 
 DAG_FILE = Path(__file__).parent / "dags_b" / "pod_operator.py"
 DAG_ID = "airkube_pod_operator"
@@ -173,19 +173,6 @@ def completer(kube, tmp_path_factory):
         yield c
 
 
-def _cfg(text):
-    import configparser
-    p = configparser.ConfigParser(interpolation=None)
-    p.read_string(text)
-    return p
-
-
-def _container(objects, component):
-    cs = [c for c in podenv.airflow_containers(objects) if c.component == component and not c.init]
-    assert len(cs) == 1, "expected one %s container, got %s" % (component, cs)
-    return cs[0]
-
-
 def _projected_token(c):
     """(mount path of the projected ServiceAccount token file, its expirationSeconds), or None."""
     vols = {v["name"]: v for v in c.pod_spec.get("volumes") or []}
@@ -275,7 +262,7 @@ class Run:
         """The migration Job, exactly as rendered, on a fresh database."""
         self.services.fresh_database(self.database)
         venv = self.venv
-        job = _container(self.objects, "migrate")
+        job = podenv.container(self.objects, "migrate")
         root = self.tmp / "migrate"
         env = podenv.materialize(self.objects, job, self.secrets, root, configmaps=self.configmaps)
         t = time.monotonic()
@@ -287,10 +274,10 @@ class Run:
     def materialize(self, component):
         """A component's pod under tmp/<component>: env, files, the DAG on the NAS, the shared logs NFS,
         and the kubelet's projected token of the pod's ServiceAccount."""
-        c = _container(self.objects, component)
+        c = podenv.container(self.objects, component)
         root = self.tmp / component
         env = podenv.materialize(self.objects, c, self.secrets, root, configmaps=self.configmaps)
-        cfg = _cfg((root / "opt/airkube/config/airflow.cfg").read_text())
+        cfg = podenv.airflow_cfg(root)
         shutil.copy(DAG_FILE, root / cfg["core"]["dags_folder"].lstrip("/"))
         logs = root / cfg["logging"]["base_log_folder"].lstrip("/")
         logs.rmdir()
@@ -365,11 +352,7 @@ class Run:
         wait_for("the scheduler's rendered startupProbe", lambda: probe_ok(sched, "startupProbe", ports["scheduler"],
                  env=sched_env, root=sched_root, venv=self.venv), 240, procs=self.procs)
 
-        def dag_parsed():
-            errs = rows(self.services, self.database, "SELECT stacktrace FROM import_error")
-            assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
-            return rows(self.services, self.database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
-        wait_for("the DAG to be parsed", dag_parsed, 240, procs=self.procs)
+        wait_for_dag(self.services, self.database, DAG_ID, self.procs)
         wait_for("the triggerer to run", lambda: rows(self.services, self.database,
                  "SELECT id FROM job WHERE job_type = 'TriggererJob' AND state = 'running'"), 120, procs=self.procs)
         print("components ready in %.1fs" % (time.monotonic() - self.t_start))

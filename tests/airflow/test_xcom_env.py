@@ -18,7 +18,7 @@ import pytest
 
 import airflow_ui
 import podenv
-from kube_fixture import Processes, free_port, http_ok, probe_url, rows, wait_for
+from kube_fixture import Processes, free_port, http_ok, probe_url, rows, wait_for, wait_for_dag
 
 DAG = Path(__file__).parent / "dags_xcom" / "xcom_env.py"
 DAG_ID = "airkube_xcom_env"
@@ -87,7 +87,7 @@ def test_xcom_object_storage_and_env_from_secrets(services, tmp_path):
     for o in objects:
         assert CONNECTION not in json.dumps(o) or o["kind"] == "Secret", "%s holds the connection" % o["kind"]
 
-    api = airflow_ui.containers(objects, "api-server")[0]
+    api = podenv.container(objects, "api-server")
     names = {e["name"] for e in api.container["env"]}
     assert not names & {"AIRFLOW_CONN_GRIB_ARCHIVE", "AIRFLOW_VAR_FORECAST_REGION"}, "the api-server reads connections"
 
@@ -113,13 +113,9 @@ def test_xcom_object_storage_and_env_from_secrets(services, tmp_path):
         wait_for("the api-server's rendered startupProbe", lambda: http_ok(probe_url(api, "startupProbe", ports["api"])),
                  240, procs=procs)
 
-        def parsed():
-            errs = rows(services, database, "SELECT stacktrace FROM import_error")
-            assert not errs, "DAG import errors:\n" + "\n".join(r[0] for r in errs)
-            return rows(services, database, "SELECT dag_id FROM dag WHERE dag_id = '%s'" % DAG_ID)
-        wait_for("the DAG to be parsed", parsed, 240, procs=procs)
+        wait_for_dag(services, database, DAG_ID, procs)
 
-        sched = airflow_ui.containers(objects, "scheduler")[0]
+        sched = podenv.container(objects, "scheduler")
         env = podenv.materialize(objects, sched, secrets, sched_root)
         for args in (("dags", "unpause", DAG_ID), ("dags", "trigger", DAG_ID)):
             p = podenv.run(env, sched_root, ["airflow", *args], venv=venv, timeout=300)
