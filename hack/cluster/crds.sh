@@ -17,7 +17,8 @@ APIS=(keda.sh/v1alpha1 gateway.networking.k8s.io/v1 monitoring.coreos.com/v1)
 # moddir MODULE@VERSION: the module's folder in the Go module cache (downloaded the first time).
 moddir() {
   # Outside any module, so the repo's go.mod plays no part.
-  (cd "${CACHE}" && GOWORK=off go mod download -json "$1" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+  mkdir -p "${CACHE}"
+  (cd "${CACHE}" && GOWORK=off "${ROOT}/hack/tools/moddir.sh" "$1")
 }
 
 dir="${AIRKUBE_CRDS:-}"

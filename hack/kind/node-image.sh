@@ -19,7 +19,8 @@ export DOCKER_BUILDKIT=0
 "${HERE}/engine.sh"
 start=${SECONDS}
 BIN="$("${ROOT}/hack/cluster/build.sh" kind | tail -n 1)"
-KIND_DIR="$(cd "${HERE}" && GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' sigs.k8s.io/kind)"
+# kind's base files (images/base/files), from the version hack/kind/go.mod requires.
+KIND_DIR="$(cd "${HERE}" && "${ROOT}/hack/tools/moddir.sh" sigs.k8s.io/kind)"
 # Image names kubeadm is told to use (hack/kind/main.go patches ClusterConfiguration.imageRepository).
 REPO=airkube.local
 stamp="$(basename "${BIN}" | sed 's/.*_//')"
