@@ -38,6 +38,10 @@ func main() {
 // ourImages is the registry name node-image.sh gives its images.
 const ourImages = "airkube.local"
 
+// legacyLabel is the worker's label, as kind's config writes it: the weather release's Fortran group
+// runs there (taskGroups[].nodeSelector), and the e2e suite checks it is set.
+const legacyLabel = "pool: legacy"
+
 func run(args []string) error {
 	name := os.Getenv("AIRKUBE_CLUSTER")
 	if name == "" {
@@ -86,11 +90,13 @@ func create(provider *cluster.Provider, name, kubeconfig, nas, image, etcdTag, d
 		return err
 	}
 	ours := strings.HasPrefix(image, ourImages+"/")
-	// A control plane that also runs workloads, and one worker the suite labels pool=legacy for the
-	// task groups' nodeSelectors. Two nodes keep a 2-core machine responsive.
+	// A control plane that also runs workloads, and one worker labelled pool=legacy: the pool the weather
+	// release's Fortran group selects (values/weather-etl.yaml), so that the README's release runs on the
+	// cluster as made, by hand as in the suite. Two nodes keep a 2-core machine responsive.
 	// Both mount the NAS stand-in at /nas (see makeNAS).
 	mount := "  extraMounts: [{hostPath: " + nas + ", containerPath: /nas}]\n"
-	config := "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n" + mount + "- role: worker\n" + mount +
+	config := "kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n- role: control-plane\n" + mount +
+		"- role: worker\n  labels: {" + legacyLabel + "}\n" + mount +
 		// kubelet ≥ 1.35 refuses cgroup v1 hosts unless told otherwise.
 		"kubeadmConfigPatches:\n- |\n  kind: KubeletConfiguration\n  failCgroupV1: false\n"
 	if ours {

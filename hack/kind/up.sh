@@ -30,16 +30,36 @@ for key in "${!stable[@]}"; do docker tag "${!key}" "${stable[${key}]}"; done
 kubeconfig="$(kindctl create "${create[@]}" | tail -n 1)"
 kindctl load "${stable[@]}"
 # What every release needs: the CRDs of airkube's options, applied with the node image's own kubectl.
-"${ROOT}/hack/cluster/crds.sh" "$(hack/cluster/build.sh kind | tail -n 1)/kubectl" "${kubeconfig}"
+bin="$(hack/cluster/build.sh kind | tail -n 1)"
+"${ROOT}/hack/cluster/crds.sh" "${bin}/kubectl" "${kubeconfig}"
+# What the by-hand steps run: the node image's kubectl, the pinned Helm CLI and airkube (make build).
+helm="$(hack/tools/helm.sh | tail -n 1)"
+go build -o bin/airkube ./generator/cmd/airkube
+
+# The by-hand steps for the README's weather release, kept beside the kubeconfig and printed; the kind
+# suite runs this very file (TestE2EKindWeatherRelease), so what it prints is what is proven.
+dir="$(dirname "${kubeconfig}")"
+nas="${dir}/nas"
+cat >"${dir}/by-hand.sh" <<STEPS
+export KUBECONFIG=${kubeconfig} PATH="${bin}:$(dirname "${helm}"):\$PATH"
+kubectl apply -f overlays/kind/environment.yaml
+kubectl -n airflow create secret generic airflow-db --from-literal=password='p@ss:w/rd%#?&'
+kubectl -n airflow create secret generic airflow-users --from-literal=admin="\$(head -c 18 /dev/urandom | base64)" --from-literal=forecaster="\$(head -c 18 /dev/urandom | base64)"
+kubectl -n airflow create secret generic weather-connections --from-literal=grib_archive='ftp://wx:gr%21b%3Ap%40ss@grib.example.com:21'
+kubectl -n airflow create secret generic weather-variables --from-literal=forecast_region=europe
+cp tests/e2e/testdata/dags/airkube_e2e.py ${nas}/dags/
+bin/airkube render -f values/weather-etl.yaml --overlay overlays/kind
+helm upgrade --install weather-etl out/weather-etl --namespace airflow --wait --wait-for-jobs --timeout 15m
+STEPS
 cat >&2 <<HINT
-kind cluster ${AIRKUBE_CLUSTER} is up; its NAS stand-in is ${AIRKUBE_CACHE:-${HOME}/.cache/airkube}/kind/${AIRKUBE_CLUSTER}/nas.
-  export KUBECONFIG=${kubeconfig}
-  kubectl apply -f overlays/kind/environment.yaml
-  kubectl -n airflow create secret generic airflow-db --from-literal=password='p@ss:w/rd%#?&'
-  kubectl -n airflow create secret generic airflow-users --from-literal=admin="\$(head -c 18 /dev/urandom | base64)" --from-literal=forecaster="\$(head -c 18 /dev/urandom | base64)"
-  kubectl -n airflow create secret generic weather-connections --from-literal=grib_archive='ftp://wx:gr%21b%3Ap%40ss@grib.example.com:21'
-  kubectl -n airflow create secret generic weather-variables --from-literal=forecast_region=europe
-  bin/airkube render -f values/weather-etl.yaml --overlay overlays/kind
-  helm upgrade --install weather-etl out/weather-etl --namespace airflow --wait --wait-for-jobs --timeout 15m
+kind cluster ${AIRKUBE_CLUSTER} is up: a control plane and a worker labelled pool=legacy (the Fortran group's
+nodes), the CRDs of airkube's options, and the images of overlays/kind. Its NAS stand-in is ${nas}.
+The README's weather release, by hand, from the repository root (also in ${dir}/by-hand.sh):
+
+$(sed 's/^/  /' "${dir}/by-hand.sh")
+
+Then run a DAG with a task in every group (the DAG file above), and read the admin's password:
+  kubectl -n airflow exec deploy/weather-etl-scheduler -c scheduler -- airflow dags trigger airkube_e2e_groups
+  kubectl -n airflow get secret airflow-users -o jsonpath='{.data.admin}' | base64 -d
 HINT
 echo "${kubeconfig}"

@@ -9,11 +9,7 @@ source hack/tools/versions.env
 CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 
 # Pinned Helm CLI for the plain-CLI install tests, and the CRDs of airkube's options (the suite installs them too).
-HELM_BIN="${CACHE}/bin/helm-${HELM_VERSION}"
-if [[ ! -x "${HELM_BIN}/helm" ]]; then
-  echo "building helm ${HELM_VERSION}" >&2
-  GOBIN="${HELM_BIN}" GOFLAGS=-mod=mod go install "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
-fi
+HELM="$(hack/tools/helm.sh | tail -n 1)"
 export AIRKUBE_CRDS="${AIRKUBE_CRDS:-$(hack/cluster/crds.sh --dir)}"
 
 RUN=()
@@ -22,6 +18,8 @@ if [[ "${AIRKUBE_E2E_CLUSTER:-kwok}" == "kind" ]]; then
   trap 'hack/kind/down.sh >&2' EXIT
   KUBECONFIG_PATH="$(hack/kind/up.sh | tail -n 1)"
   export AIRKUBE_KIND_NAS="${CACHE}/kind/${AIRKUBE_CLUSTER}/nas"
+  # The by-hand steps kind-up printed; TestE2EKindWeatherRelease runs them as they are.
+  export AIRKUBE_KIND_STEPS="${CACHE}/kind/${AIRKUBE_CLUSTER}/by-hand.sh"
   RUN=(-run 'TestE2EKind')
 else
   # A cluster of its own, so a user's `make cluster-up` cluster is left alone.
@@ -31,7 +29,7 @@ else
 fi
 
 set +o errexit
-AIRKUBE_KUBECONFIG="${KUBECONFIG_PATH}" AIRKUBE_HELM="${HELM_BIN}/helm" \
+AIRKUBE_KUBECONFIG="${KUBECONFIG_PATH}" AIRKUBE_HELM="${HELM}" \
   go test -tags e2e -count=1 -timeout 60m -v "${RUN[@]}" ./tests/e2e/ 2>&1 | tee "${CACHE}/e2e-${AIRKUBE_E2E_CLUSTER:-kwok}.log"
 status="${PIPESTATUS[0]}"
 set -o errexit

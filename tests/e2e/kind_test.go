@@ -490,7 +490,50 @@ func deploymentImages(t *testing.T, release string) map[string]string {
 	return out
 }
 
-// legacyNode is the kind worker labelled pool=legacy by ensureNodes.
+// runKindByHand runs the by-hand steps `make kind-up` printed (hack/kind/up.sh keeps them, byte for
+// byte, in AIRKUBE_KIND_STEPS) with bash -e, as a user pastes them at the repository's root: here a
+// temp copy of what they read, with bin/airkube built from this tree. It returns how long they took.
+func runKindByHand(t *testing.T) time.Duration {
+	t.Helper()
+	path := os.Getenv("AIRKUBE_KIND_STEPS")
+	if path == "" {
+		t.Fatal("AIRKUBE_KIND_STEPS is not set (make e2e-kind sets it)")
+	}
+	steps, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("the steps kind-up printed: %v", err)
+	}
+	namespaceGone(t, kindNS)
+	dir := byHandWorkdir(t, "values", "overlays", filepath.Join("tests", "e2e", "testdata", "dags"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", "-x", "-c", string(steps))
+	cmd.Dir = dir
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		dumpPods(t, kindNS)
+		t.Fatalf("the by-hand steps of make kind-up (%s) failed: %v\n%s", path, err, out)
+	}
+	t.Logf("the by-hand steps of make kind-up:\n%s", out)
+	return time.Since(start)
+}
+
+// secretStrings reads one Secret's keys as strings.
+func secretStrings(t *testing.T, ns, name string) map[string]string {
+	t.Helper()
+	s, err := cluster.client.CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range s.Data {
+		out[k] = string(v)
+	}
+	return out
+}
+
+// legacyNode is the kind worker hack/kind labels pool=legacy (checked by ensureNodes).
 func legacyNode(t *testing.T) string {
 	t.Helper()
 	nodes, err := cluster.client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{LabelSelector: "pool=legacy"})
@@ -506,16 +549,18 @@ func legacyNode(t *testing.T) string {
 func TestE2EKindWeatherRelease(t *testing.T) {
 	kindOnly(t)
 	const name = "weather-etl"
-	kindEnvironment(t)
-	installDAGs(t)
 	spec := filepath.Join(repoRoot, "values", "weather-etl.yaml")
 	kindOverlay := filepath.Join(repoRoot, "overlays", "kind", "overlay.yaml")
 	res := renderWith(t, spec, []string{kindOverlay})
 	rec := recordTaskPods(t, kindNS)
 	legacy := legacyNode(t)
 
-	figure(t, "kind weather-etl install to ready (helm upgrade --install --wait --wait-for-jobs)", helmInstall(t, res))
+	// Installed as a user does: the steps `make kind-up` printed, pasted as they are. Everything the
+	// release needs (the stand-ins, the Secrets, the DAGs, the labelled node) comes from them and kind-up.
+	figure(t, "kind weather-etl by-hand steps (environment, Secrets, DAGs, render, helm upgrade --install --wait to ready)", runKindByHand(t))
 	assertReady(t, res)
+	users := secretStrings(t, kindNS, "airflow-users")
+	adminPassword, viewerPassword := users["admin"], users["forecaster"]
 	secrets := secretData(t, kindNS, "weather-etl-airflow", "weather-etl-redis")
 	// sslMode: require reached the database: every session of the airflow user is encrypted.
 	if rows := psql(t, "airflow", "SELECT ssl, count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE usename = 'airflow' AND client_addr IS NOT NULL GROUP BY ssl"); len(rows) != 1 || rows[0][0] != "t" {
@@ -528,7 +573,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		assertGroupsRan(t, res, "airflow", groupsRun, rec, legacy)
 
 		// The Fortran task's log, read back through the api-server's REST API, from the log volume.
-		api := connectAPIServer(t, name, "admin", kindAdminPassword)
+		api := connectAPIServer(t, name, "admin", adminPassword)
 		log := api.call(t, "GET", "/api/v2/dags/airkube_e2e_groups/dagRuns/"+groupsRun+"/taskInstances/fortran/logs/1?full_content=true", nil)
 		if !bytes.Contains(log, []byte("airkube fortran sum=21")) {
 			t.Errorf("the Fortran task's log through the REST API lacks its program's output:\n%s", log)
@@ -541,7 +586,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 
 	t.Run("logins come from the users Secret and follow its changes", func(t *testing.T) {
 		base := portForward(t, name, "api-server", 8080)
-		for user, pw := range map[string]string{"admin": kindAdminPassword, "forecaster": kindViewerPassword} {
+		for user, pw := range map[string]string{"admin": adminPassword, "forecaster": viewerPassword} {
 			if status, _ := login(t, base, user, pw); status != http.StatusCreated {
 				t.Errorf("%s with the password in airflow-users: HTTP %d, want 201", user, status)
 			}
@@ -551,7 +596,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 		// A new password in the Secret; the next upgrade (nothing else changed) rolls the api-server only.
 		const rotated = "r0tated-Adm1n!"
-		setUserPasswords(t, map[string]string{"admin": rotated, "forecaster": kindViewerPassword})
+		setUserPasswords(t, map[string]string{"admin": rotated, "forecaster": viewerPassword})
 		before := generations(t, kindNS, name)
 		figure(t, "kind weather-etl upgrade after a password change", helmInstall(t, res))
 		if got, want := rolled(before, generations(t, kindNS, name)), []string{"weather-etl-api-server"}; !reflect.DeepEqual(got, want) {
@@ -561,7 +606,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		if status, _ := login(t, base, "admin", rotated); status != http.StatusCreated {
 			t.Errorf("admin with the changed password: HTTP %d, want 201", status)
 		}
-		if status, _ := login(t, base, "admin", kindAdminPassword); status != http.StatusUnauthorized {
+		if status, _ := login(t, base, "admin", adminPassword); status != http.StatusUnauthorized {
 			t.Errorf("admin with the old password after the change: HTTP %d, want 401", status)
 		}
 	})

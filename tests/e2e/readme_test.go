@@ -53,17 +53,7 @@ func TestE2EReadmeByHand(t *testing.T) {
 	namespaceGone(t, ns)
 
 	// The working copy: what the block reads, and the CLI it runs, built from this tree.
-	dir := t.TempDir()
-	for _, d := range []string{"values", "overlays"} {
-		if err := os.CopyFS(filepath.Join(dir, d), os.DirFS(filepath.Join(repoRoot, d))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "bin", "airkube"), "./generator/cmd/airkube")
-	build.Dir = repoRoot
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", build, err, b)
-	}
+	dir := byHandWorkdir(t, "values", "overlays")
 	// PATH gets exactly kubectl and helm ahead of the user's own.
 	tools := filepath.Join(t.TempDir(), "tools")
 	if err := os.Mkdir(tools, 0o755); err != nil {
@@ -174,6 +164,24 @@ func TestE2EReadmeByHand(t *testing.T) {
 			t.Errorf("kubernetesAPI.caBundle: key %s holds no PEM certificate: %q", key, data)
 		}
 	}
+}
+
+// byHandWorkdir makes what a user's checkout holds for by-hand steps: a temp dir with copies of the
+// repository's folders dirs and bin/airkube built from this tree.
+func byHandWorkdir(t *testing.T, dirs ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range dirs {
+		if err := os.CopyFS(filepath.Join(dir, d), os.DirFS(filepath.Join(repoRoot, d))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "bin", "airkube"), "./generator/cmd/airkube")
+	build.Dir = repoRoot
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", build, err, b)
+	}
+	return dir
 }
 
 // readmeBlock returns the first ```sh block of a README section.
