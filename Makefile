@@ -3,7 +3,7 @@ SPEC    ?= values/example.yaml
 OVERLAY ?=
 OUT     ?= out
 
-.PHONY: build render test unit verify e2e e2e-kind cluster-up cluster-down kind-up kind-down bench update-golden
+.PHONY: build render test test-cold unit verify e2e e2e-kind cluster-up cluster-down kind-up kind-down bench update-golden
 
 build: ## Build bin/airkube.
 	go build -o bin/airkube ./generator/cmd/airkube
@@ -13,6 +13,9 @@ render: build ## Render SPEC (with OVERLAY folders) into OUT/<name>/ and OUT/<na
 
 test: ## Run every test: unit, golden, verify, cluster e2e and real-Airflow tests.
 	hack/make-rules/test.sh
+
+test-cold: ## Run make test as on a fresh machine: a fresh clone with every cache (Go, pip, apt, Docker, airkube's) empty, in a temp folder.
+	hack/make-rules/test-cold.sh
 
 unit: ## Run the unit, golden and invariant tests only (no cluster, no Airflow).
 	go test ./...

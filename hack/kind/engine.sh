@@ -6,12 +6,16 @@
 # (seen: CAP_SYS_RESOURCE on some VMs), runc refuses such containers ("unable to apply caps"). Then dockerd
 # gets runc-wrapper.sh as its default runtime, which drops exactly the missing capabilities. A normal host
 # needs none of this.
+#
+# A separate engine (make test-cold): DOCKER_HOST=unix://SOCKET with AIRKUBE_DOCKER_ROOT and
+# AIRKUBE_DOCKER_EXEC_ROOT starts dockerd on that socket with its data and state there.
 set -o errexit -o nounset -o pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 STATE="${CACHE}/engine"
 PIDFILE="${STATE}/dockerd.pid"
+EXEC_ROOT="${AIRKUBE_DOCKER_EXEC_ROOT:-/var/run/docker}"
 mkdir -p "${STATE}"
 
 if [[ "${1:-}" == "stop" ]]; then
@@ -26,7 +30,7 @@ if [[ "${1:-}" == "stop" ]]; then
   fi
   rm -f "${PIDFILE}"
   # dockerd's own containerd exits with it; a stray one (killed dockerd) would keep its socket busy.
-  pkill -f '^containerd --config /var/run/docker/containerd/containerd.toml' 2>/dev/null || true
+  pkill -f "^containerd --config ${EXEC_ROOT}/containerd/containerd.toml" 2>/dev/null || true
   echo "docker engine stopped" >&2
   exit 0
 fi
@@ -53,7 +57,8 @@ for i in $(seq 0 "${last}"); do
   (( (bnd >> i) & 1 )) || missing+=("CAP_${names[$i]}")
 done
 
-args=(--pidfile "${PIDFILE}" --data-root "${AIRKUBE_DOCKER_ROOT:-/var/lib/docker}")
+args=(--pidfile "${PIDFILE}" --data-root "${AIRKUBE_DOCKER_ROOT:-/var/lib/docker}" --exec-root "${EXEC_ROOT}")
+[[ "${DOCKER_HOST:-}" != unix://* ]] || args+=(-H "${DOCKER_HOST}")
 if (( ${#missing[@]} )); then
   echo "this machine's capability bounding set lacks ${missing[*]}: runc will drop them from privileged containers" >&2
   printf '%s\n' "${missing[@]}" >"${STATE}/drop-caps"
