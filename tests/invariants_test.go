@@ -393,11 +393,13 @@ func TestInvariantGroupImages(t *testing.T) {
 // ("mutually exclusive", see generator/model/kubeapi.go).
 func TestInvariantKubeClients(t *testing.T) {
 	forEachCase(t, func(t *testing.T, r *release) {
+		checked := 0
 		for _, p := range r.airflowPods() {
 			c := mainContainer(p)
 			if !mountedAt(c, "/opt/airkube/kube/config") {
 				continue
 			}
+			checked++
 			env := map[string]string{}
 			for _, e := range c.Env {
 				env[e.Name] = e.Value
@@ -418,7 +420,30 @@ func TestInvariantKubeClients(t *testing.T) {
 				t.Errorf("%s: kubernetes_default is %s %v, want kubernetes %v", p.name, conn.ConnType, conn.Extra, want)
 			}
 		}
+		// From the spec, not the model: a KubernetesExecutor's scheduler and the pods of tasks that
+		// run pod operators are Kubernetes clients. A release with either must have been checked.
+		if clients := specKubeClients(r.spec); clients != "" && checked == 0 {
+			t.Errorf("the release has %s, but no Airflow container mounts the kubeconfig", clients)
+		}
 	})
+}
+
+// specKubeClients says why a spec's release talks to the Kubernetes API, or "" when it does not.
+func specKubeClients(spec *v1alpha1.AirflowRelease) string {
+	for _, e := range spec.Executors() {
+		if e.Entry == v1alpha1.KubernetesExecutor || e.Entry == v1alpha1.CeleryKubernetesExecutor {
+			return "a KubernetesExecutor"
+		}
+	}
+	if spec.KubernetesAPI.PodOperators {
+		return "kubernetesAPI.podOperators"
+	}
+	for _, g := range spec.TaskGroups {
+		if g.PodOperators != nil && *g.PodOperators {
+			return "taskGroups[" + g.Name + "].podOperators"
+		}
+	}
+	return ""
 }
 
 // TestInvariantNoTrailingWhitespace: no rendered line ends in a space or tab, in the manifests (also
