@@ -16,8 +16,8 @@ import (
 )
 
 // podTemplates renders the weather release with an overlay and returns each
-// Deployment's pod template, by name.
-func podTemplates(t *testing.T, overlay string) map[string]any {
+// Deployment's pod template, by name, and the whole manifest.
+func podTemplates(t *testing.T, overlay string) (map[string]any, string) {
 	t.Helper()
 	spec, err := os.ReadFile(filepath.Join(repoRoot, "values", "weather-etl.yaml"))
 	if err != nil {
@@ -37,14 +37,20 @@ func podTemplates(t *testing.T, overlay string) map[string]any {
 			out[kindName(o)] = o["spec"].(map[string]any)["template"]
 		}
 	}
-	return out
+	return out, string(res.Manifest)
 }
 
+// changed names the Deployments whose pod template differs, and those gone ("gone: " and the name).
 func changed(before, after map[string]any) []string {
 	var out []string
 	for name, tmpl := range after {
 		if !reflect.DeepEqual(before[name], tmpl) {
 			out = append(out, name)
+		}
+	}
+	for name := range before {
+		if _, ok := after[name]; !ok {
+			out = append(out, "gone: "+name)
 		}
 	}
 	sort.Strings(out)
@@ -53,7 +59,7 @@ func changed(before, after map[string]any) []string {
 
 // TestRestartScope: a change to one task group changes only that group's workload.
 func TestRestartScope(t *testing.T) {
-	base := podTemplates(t, "")
+	base, baseManifest := podTemplates(t, "")
 	for _, tc := range []struct {
 		name, overlay string
 		want          []string
@@ -86,8 +92,14 @@ func TestRestartScope(t *testing.T) {
 			"Deployment/weather-etl-triggerer", "Deployment/weather-etl-worker-default", "Deployment/weather-etl-worker-gis"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := changed(base, podTemplates(t, tc.overlay)); !reflect.DeepEqual(got, tc.want) {
+			after, manifest := podTemplates(t, tc.overlay)
+			if got := changed(base, after); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("changed pod templates = %v, want %v", got, tc.want)
+			}
+			// A change that restarts nothing must still reach the release (a pod template file,
+			// a ConfigMap): otherwise the row would pass with its overlay lost.
+			if tc.overlay != "" && manifest == baseManifest {
+				t.Errorf("the overlay changed nothing in the rendered release:\n%s", tc.overlay)
 			}
 		})
 	}
