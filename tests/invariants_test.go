@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
+	"github.com/airkube/airkube/generator/validate"
 )
 
 // release is a rendered case, parsed into the objects the invariants look at.
@@ -615,6 +617,64 @@ func TestInvariantSaferDefaults(t *testing.T) {
 					t.Errorf("%s: the git-sync sidecar has no liveness probe", p.name)
 				}
 			}
+		}
+	})
+}
+
+// userDefaults are the airflow.cfg keys airkube sets only while the user's airflow.config leaves them
+// unset: the user's value wins, so they are not managed (generator/model/config.go).
+var userDefaults = map[string]bool{
+	"api.auth_backends":         true, // 2.x: basic auth for scripts, unless the user chose backends
+	"celery.result_backend_cmd": true, // the metadata database, unless the user gave a result backend
+}
+
+// TestInvariantManagedKeys: every airflow.cfg key airkube writes, and every AIRFLOW__SECTION__KEY it
+// puts in a container's environment, is on validate's managed list (or is a default the user's
+// value replaces). A key missing there is one a user could set in airflow.config and see silently
+// overwritten: the list must follow the code that sets keys.
+func TestInvariantManagedKeys(t *testing.T) {
+	forEachCase(t, func(t *testing.T, r *release) {
+		managed := map[string]bool{}
+		for k := range validate.Managed {
+			managed[k] = true
+		}
+		if r.spec.Metrics != nil {
+			for k := range validate.MetricsManaged {
+				managed[k] = true
+			}
+		}
+		users := map[string]bool{}
+		for section, kv := range r.spec.Airflow.Config {
+			for k := range kv {
+				users[strings.ToLower(section+"."+k)] = true
+			}
+		}
+		// A _cmd or _secret key sets its base key; some keys' own names end in _secret.
+		isManaged := func(k string) bool {
+			return managed[k] || managed[strings.TrimSuffix(k, "_cmd")] || managed[strings.TrimSuffix(k, "_secret")]
+		}
+		seen := 0
+		check := func(where, key string) {
+			seen++
+			if !isManaged(key) && !userDefaults[key] && !users[key] {
+				t.Errorf("%s: airkube sets %s, which validate.Managed does not list: a user's airflow.config value would be overwritten silently", where, key)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(r.cfg)) {
+			check("airflow.cfg", k)
+		}
+		for _, p := range r.airflowPods() {
+			for _, c := range append(append([]corev1.Container{}, p.spec.InitContainers...), p.spec.Containers...) {
+				for _, e := range c.Env {
+					if rest, ok := strings.CutPrefix(e.Name, "AIRFLOW__"); ok {
+						section, key, _ := strings.Cut(rest, "__")
+						check(p.name+" "+c.Name+" env", strings.ToLower(section+"."+key))
+					}
+				}
+			}
+		}
+		if seen == 0 {
+			t.Fatal("no airflow.cfg key or AIRFLOW__ variable found to check")
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 var Managed = map[string]string{
 	"core.executor":                                      "executor",
 	"core.dags_folder":                                   "storage.dags.mountPath",
+	"core.load_examples":                                 "airkube (a release never loads Airflow's example DAGs)",
 	"core.fernet_key":                                    "secrets.existingSecret",
 	"core.execution_api_server_url":                      "the api-server Service (derived)",
 	"core.hostname_callable":                             "airkube (pods are reached by IP)",
@@ -62,8 +63,7 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 		for _, key := range sortedMapKeys(cfg[section]) {
 			path := fmt.Sprintf("airflow.config.%s.%s", section, key)
 			full := strings.ToLower(section + "." + key)
-			base := strings.TrimSuffix(strings.TrimSuffix(full, "_cmd"), "_secret")
-			if field, ok := managed[base]; ok {
+			if field, ok := managedKey(managed, full); ok {
 				c.errorf(path, "airkube sets this from %s; set that instead", field)
 				continue
 			}
@@ -85,6 +85,17 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 			}
 		}
 	}
+}
+
+// managedKey finds the managed key a user's key sets: itself, or the key its _cmd or _secret form
+// sets. A key whose own name ends in _secret (api_auth.jwt_secret) is matched as written first.
+func managedKey(managed map[string]string, key string) (string, bool) {
+	for _, k := range []string{key, strings.TrimSuffix(key, "_cmd"), strings.TrimSuffix(key, "_secret")} {
+		if field, ok := managed[k]; ok {
+			return field, true
+		}
+	}
+	return "", false
 }
 
 func sortedMapKeys[V any](m map[string]V) []string {
