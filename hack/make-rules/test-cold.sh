@@ -48,11 +48,18 @@ APT
 [[ ! -f "${HOME}/.gitconfig" ]] || cp "${HOME}/.gitconfig" "${home}/.gitconfig"
 in_cold() { env "${env_vars[@]}" "$@"; }
 
+RUN_PID=""
 cleanup() {
   local rc=$?
-  trap - EXIT INT TERM
+  trap '' INT TERM
+  trap - EXIT
   set +o errexit
   echo "test-cold: stopping what the run started" >&2
+  if [[ -n "${RUN_PID}" ]]; then
+    kill -TERM -- "-${RUN_PID}" 2>/dev/null
+    for _ in $(seq 30); do kill -0 -- "-${RUN_PID}" 2>/dev/null || break; sleep 1; done
+    kill -KILL -- "-${RUN_PID}" 2>/dev/null
+  fi
   # The suites' own traps stop their clusters and services; these catch an interrupted run.
   if [[ -d "${SRC}" ]]; then
     (cd "${SRC}" && AIRKUBE_CLUSTER=airkube-e2e in_cold hack/cluster/down.sh >/dev/null 2>&1)
@@ -91,9 +98,15 @@ git clone --quiet "${ROOT}" "${SRC}"
 [[ ! -d "${ROOT}/../shared" ]] || ln -s "$(cd "${ROOT}/../shared" && pwd)" "${COLD}/shared"
 echo "test-cold: make test on a fresh clone of $(git -C "${SRC}" rev-parse --short HEAD), every cache empty" >&2
 
+# make test runs in a process group of its own, in the background: a signal to this script then ends it
+# (bash runs traps only between commands, and `wait` is one it interrupts).
 set +o errexit
-(cd "${SRC}" && in_cold make test) 2>&1 | tee "${COLD}/make-test.log"
-status="${PIPESTATUS[0]}"
+setsid bash -c 'cd "$1" && shift && exec env "$@" make test' _ "${SRC}" "${env_vars[@]}" \
+  > >(tee "${COLD}/make-test.log") 2>&1 &
+RUN_PID=$!
+wait "${RUN_PID}"
+status=$?
+RUN_PID=""
 set -o errexit
 
 echo "test-cold: summary (make test $( ((status == 0)) && echo passed || echo "FAILED, exit ${status}"))" >&2
