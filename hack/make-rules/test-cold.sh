@@ -57,8 +57,11 @@ cleanup() {
   echo "test-cold: stopping what the run started" >&2
   if [[ -n "${RUN_PID}" ]]; then
     kill -TERM -- "-${RUN_PID}" 2>/dev/null
-    for _ in $(seq 30); do kill -0 -- "-${RUN_PID}" 2>/dev/null || break; sleep 1; done
-    kill -KILL -- "-${RUN_PID}" 2>/dev/null
+    { sleep 30; kill -KILL -- "-${RUN_PID}" 2>/dev/null; } &
+    local watchdog=$!
+    wait "${RUN_PID}" 2>/dev/null   # reaps the group's leader (a zombie would still answer kill -0)
+    kill "${watchdog}" 2>/dev/null
+    kill -KILL -- "-${RUN_PID}" 2>/dev/null   # what the leader left in its group
   fi
   # The suites' own traps stop their clusters and services; these catch an interrupted run.
   if [[ -d "${SRC}" ]]; then
