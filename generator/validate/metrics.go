@@ -51,9 +51,7 @@ func (c *checker) metrics(r *v1alpha1.AirflowRelease) {
 		c.errorf("metrics.statsd", "required: statsd: {} runs the StatsD exporter that serves Airflow's metrics to Prometheus")
 		return
 	}
-	if img := m.StatsD.Image; img == "" || strings.ContainsAny(img, " \t") {
-		c.errorf("metrics.statsd.image", "%q is not an image reference", img)
-	}
+	c.image("metrics.statsd.image", m.StatsD.Image)
 	if strings.HasPrefix(r.Airflow.Version, "3.0.") {
 		c.warnf("metrics", "Airflow %s sends no task metrics (ti.start, ti.finish, task durations); 3.1 and later do", r.Airflow.Version)
 	}

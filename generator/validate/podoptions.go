@@ -79,13 +79,13 @@ func (c *checker) allPodOptions(r *v1alpha1.AirflowRelease) {
 	for _, comp := range r.Components.Fields() {
 		path := "components." + comp.Field
 		c.podOptions(path, comp.PodAnnotations, comp.PodLabels, comp.PriorityClassName, comp.TopologySpreadConstraints, comp.EnvFrom)
-		c.podContainers(path, "component", componentContainers[comp.Field], comp.Volumes, comp.InitContainers, comp.Sidecars)
+		c.podContainers(path, "component", r.Airflow.Image, componentContainers[comp.Field], comp.Volumes, comp.InitContainers, comp.Sidecars)
 	}
 	for i, g := range r.TaskGroups {
 		path := fmt.Sprintf("taskGroups[%d]", i)
 		c.podOptions(path, g.PodAnnotations, g.PodLabels, g.PriorityClassName, g.TopologySpreadConstraints, g.EnvFrom)
 		c.groupSecurity(path, g.SecurityContext)
-		c.podContainers(path, "group", groupContainers, g.Volumes, g.InitContainers, g.Sidecars)
+		c.podContainers(path, "group", g.Image, groupContainers, g.Volumes, g.InitContainers, g.Sidecars)
 	}
 }
 
@@ -99,10 +99,11 @@ var (
 )
 
 // podContainers checks the init containers and sidecars of a task group's or a component's pods
-// (owner, for messages): unique names that are not airkube's (own, beside airflowContainers), the
+// (owner, for messages): unique names that are not airkube's (own, beside airflowContainers), image
+// references other than the pod's own image (podImage, checked where it is set), the
 // restricted Pod Security Standard (airkube adds its restricted context; nothing may loosen it), and
 // mounts of the volumes the pods have, data-<name> for each of volumes.
-func (c *checker) podContainers(path, owner string, own, volumes []string, inits, sidecars []corev1.Container) {
+func (c *checker) podContainers(path, owner, podImage string, own, volumes []string, inits, sidecars []corev1.Container) {
 	reserved := append(append([]string{}, own...), airflowContainers...)
 	mountable := map[string]bool{"config": true, "python": true, "dags": true, "logs": true}
 	for _, v := range volumes {
@@ -122,6 +123,9 @@ func (c *checker) podContainers(path, owner string, own, volumes []string, inits
 				c.errorf(p+".name", "%q is taken (airkube uses %s); choose another", ctr.Name, strings.Join(reserved, ", "))
 			}
 			seen[ctr.Name] = true
+			if ctr.Image != podImage {
+				c.image(p+".image", ctr.Image)
+			}
 			if s := ctr.SecurityContext; s != nil {
 				switch {
 				case s.Privileged != nil && *s.Privileged:

@@ -132,9 +132,7 @@ func (c *checker) header(r *v1alpha1.AirflowRelease) {
 	}
 	c.label("metadata.name", r.Metadata.Name, maxNameLen)
 	c.label("metadata.namespace", r.Metadata.Namespace, 63)
-	if r.Airflow.Image == "" || strings.ContainsAny(r.Airflow.Image, " \t") {
-		c.errorf("airflow.image", "%q is not an image reference", r.Airflow.Image)
-	}
+	c.image("airflow.image", r.Airflow.Image)
 	if p := r.Airflow.ImagePullPolicy; p != "Always" && p != "IfNotPresent" && p != "Never" {
 		c.errorf("airflow.imagePullPolicy", "%q is not one of Always, IfNotPresent, Never", p)
 	}
@@ -264,6 +262,8 @@ func (c *checker) broker(r *v1alpha1.AirflowRelease, executors map[string]bool) 
 		c.errorf("broker", "give exactly one of redis or urlSecret")
 	case b != nil && b.URLSecret != nil:
 		c.secretKey("broker.urlSecret", b.URLSecret)
+	case b != nil && b.Redis.Image != "":
+		c.image("broker.redis.image", b.Redis.Image)
 	}
 	if b != nil && b.VisibilityTimeout != "" {
 		if d, err := time.ParseDuration(b.VisibilityTimeout); err != nil || d < time.Minute || d%time.Second != 0 {
@@ -279,6 +279,9 @@ func (c *checker) storage(s *v1alpha1.Storage) {
 	c.csi("storage.dags.csi", d.CSI)
 	if g := d.GitSync; g != nil && g.Repo == "" {
 		c.errorf("storage.dags.gitSync.repo", "required: the git repository URL")
+	}
+	if g := d.GitSync; g != nil && g.Image != "" {
+		c.image("storage.dags.gitSync.image", g.Image)
 	}
 	l := s.Logs
 	c.oneSource("storage.logs", map[string]bool{"nfs": l.NFS != nil, "csi": l.CSI != nil, "existingClaim": l.ExistingClaim != "", "remote": l.Remote != nil})
@@ -434,6 +437,9 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 	for i, g := range r.TaskGroups {
 		path := fmt.Sprintf("taskGroups[%d]", i)
 		c.itemName(path, "group", g.Name, 20, seen)
+		if g.Image != r.Airflow.Image { // else checked as airflow.image, its default
+			c.image(path+".image", g.Image)
+		}
 		if g.Patch != "" {
 			c.errorf(path+".$patch", "is only valid in an overlay")
 		}
