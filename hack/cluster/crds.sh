@@ -28,7 +28,8 @@ if [[ -z "${dir}" ]]; then
   if [[ ! -f "${dir}/.complete" ]]; then
     mkdir -p "${CACHE}/crds"
     tmp="$(mktemp -d "${CACHE}/crds/.new.XXXXXX")"
-    cp "$(moddir "github.com/kedacore/keda/v2@${KEDA_VERSION}")"/config/crd/bases/keda.sh_*.yaml "${tmp}/"
+    # KEDA's go.mod needs a newer Go than the machine's; go mod download refuses it with the local toolchain.
+    cp "$(GOTOOLCHAIN="${KEDA_GO_TOOLCHAIN}" moddir "github.com/kedacore/keda/v2@${KEDA_VERSION}")"/config/crd/bases/keda.sh_*.yaml "${tmp}/"
     gw="$(moddir "sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION}")/config/crd/standard"
     for kind in gatewayclasses gateways httproutes referencegrants; do
       cp "${gw}/gateway.networking.k8s.io_${kind}.yaml" "${tmp}/"

@@ -27,11 +27,19 @@ echo "FIGURE application images (build or cache check): $((SECONDS - start)) s" 
 declare -A stable=([AIRFLOW_3_3_2]=airkube.local/airflow:3.3.2 [AIRFLOW_2_11_2]=airkube.local/airflow:2.11.2
   [AIRFLOW_3_3_2_FORTRAN]=airkube.local/airflow-fortran:3.3.2 [POSTGRES]=airkube.local/postgres:15 [REDIS]=airkube.local/redis:7)
 for key in "${!stable[@]}"; do docker tag "${!key}" "${stable[${key}]}"; done
+# KEDA's operator and metrics API server, built from its Go module (hack/kind/keda.sh), under the names its
+# manifests get.
+start=${SECONDS}
+eval "$(hack/kind/keda.sh images | grep -E '^KEDA_[A-Z]+=')"
+stable[KEDA_OPERATOR]="${KEDA_OPERATOR}" stable[KEDA_ADAPTER]="${KEDA_ADAPTER}"
+echo "FIGURE KEDA images (build or cache check): $((SECONDS - start)) s" >&2
 kubeconfig="$(kindctl create "${create[@]}" | tail -n 1)"
 kindctl load "${stable[@]}"
-# What every release needs: the CRDs of airkube's options, applied with the node image's own kubectl.
+# What every release needs: the CRDs of airkube's options, applied with the node image's own kubectl, and
+# KEDA running, for the task groups that scale with their queue.
 bin="$(hack/cluster/build.sh kind | tail -n 1)"
 "${ROOT}/hack/cluster/crds.sh" "${bin}/kubectl" "${kubeconfig}"
+hack/kind/keda.sh install "${bin}/kubectl" "${kubeconfig}"
 # What the by-hand steps run: the node image's kubectl, the pinned Helm CLI and airkube (make build).
 helm="$(hack/tools/helm.sh | tail -n 1)"
 go build -o bin/airkube ./generator/cmd/airkube
@@ -53,7 +61,8 @@ helm upgrade --install weather-etl out/weather-etl --namespace airflow --wait --
 STEPS
 cat >&2 <<HINT
 kind cluster ${AIRKUBE_CLUSTER} is up: a control plane and a worker labelled pool=legacy (the Fortran group's
-nodes), the CRDs of airkube's options, and the images of overlays/kind. Its NAS stand-in is ${nas}.
+nodes), the CRDs of airkube's options, KEDA ${KEDA_VERSION} (the gis group scales with its queue), and the
+images of overlays/kind. Its NAS stand-in is ${nas}.
 The README's weather release, by hand, from the repository root (also in ${dir}/by-hand.sh):
 
 $(sed 's/^/  /' "${dir}/by-hand.sh")
