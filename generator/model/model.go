@@ -581,18 +581,25 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 	return w
 }
 
+// kedaScaleDownSeconds replaces the HPA's default scale-down window (300 s) for queue-scaled groups:
+// a worker that leaves finishes its running tasks first (Celery's warm shutdown, within the group's
+// terminationGracePeriodSeconds), so holding idle workers for five minutes buys no safety, only cost.
+// A minute still rides out the gap between two tasks of one DAG run.
+const kedaScaleDownSeconds = 60
+
 // keda counts the group's queued and running tasks, per worker slot. The password is
 // read from the worker's own environment (passwordFromEnv), never copied.
 func (r *release) keda(queues string, concurrency int32) *KEDA {
 	d := r.Database
+	host := kedaHost(d.Host, r.Metadata.Namespace)
 	var quoted []string
 	for _, q := range strings.Split(queues, ",") {
 		quoted = append(quoted, "'"+q+"'")
 	}
 	where := fmt.Sprintf("state IN ('queued', 'running') AND queue IN (%s)", strings.Join(quoted, ", "))
 	if d.Type == "mysql" {
-		return &KEDA{Trigger: "mysql", Metadata: map[string]string{
-			"host": d.Host, "port": fmt.Sprint(d.Port), "username": d.User, "dbName": d.Name, "passwordFromEnv": EnvDBPassword,
+		return &KEDA{Trigger: "mysql", ScaleDownSeconds: kedaScaleDownSeconds, Metadata: map[string]string{
+			"host": host, "port": fmt.Sprint(d.Port), "username": d.User, "dbName": d.Name, "passwordFromEnv": EnvDBPassword,
 			"query":      fmt.Sprintf("SELECT CEIL(COUNT(*) / %d) FROM task_instance WHERE %s", concurrency, where),
 			"queryValue": "1",
 		}}
@@ -601,11 +608,22 @@ func (r *release) keda(queues string, concurrency int32) *KEDA {
 	if sslmode == "" {
 		sslmode = "prefer"
 	}
-	return &KEDA{Trigger: "postgresql", Metadata: map[string]string{
-		"host": d.Host, "port": fmt.Sprint(d.Port), "userName": d.User, "dbName": d.Name, "sslmode": sslmode, "passwordFromEnv": EnvDBPassword,
+	return &KEDA{Trigger: "postgresql", ScaleDownSeconds: kedaScaleDownSeconds, Metadata: map[string]string{
+		"host": host, "port": fmt.Sprint(d.Port), "userName": d.User, "dbName": d.Name, "sslmode": sslmode, "passwordFromEnv": EnvDBPassword,
 		"query":            fmt.Sprintf("SELECT ceil(COUNT(*)::decimal / %d) FROM task_instance WHERE %s", concurrency, where),
 		"targetQueryValue": "1",
 	}}
+}
+
+// kedaHost is the database host as KEDA's operator must name it. The operator runs in its own
+// namespace, where a single-label host (a Service of the release's namespace, as Airflow's pods
+// resolve it through their DNS search path) names nothing: it gets the release's namespace. Names
+// with a dot resolve the same from any namespace and stay as written.
+func kedaHost(host, namespace string) string {
+	if strings.Contains(host, ".") || strings.Contains(host, ":") {
+		return host
+	}
+	return host + "." + namespace + ".svc"
 }
 
 func (r *release) redis() Workload {

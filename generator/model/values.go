@@ -190,6 +190,8 @@ type KEDA struct {
 	// Trigger is the scaler type: postgresql or mysql.
 	Trigger  string            `json:"trigger"`
 	Metadata map[string]string `json:"metadata"`
+	// ScaleDownSeconds is how long the group must need fewer workers before the HPA removes one.
+	ScaleDownSeconds int32 `json:"scaleDownSeconds"`
 }
 
 // TaskPod is one KubernetesExecutor task group's pod template file.
