@@ -584,6 +584,10 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("the gis group scales with its queue: from zero, out, and back (KEDA)", func(t *testing.T) {
+		assertQueueScaling(t, res)
+	})
+
 	t.Run("logins come from the users Secret and follow its changes", func(t *testing.T) {
 		base := portForward(t, name, "api-server", 8080)
 		for user, pw := range map[string]string{"admin": adminPassword, "forecaster": viewerPassword} {

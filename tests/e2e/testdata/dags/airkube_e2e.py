@@ -54,6 +54,13 @@ with DAG("airkube_e2e_groups", **ARGS):
         else:
             BashOperator(task_id=name, bash_command=NO_FORTRAN, params={"group": name}, **task_group(name))
 
+# Queue-driven scaling (KEDA): more short tasks on the gis group than one of its workers takes at once.
+if "gis" in airkube.GROUPS:
+    with DAG("airkube_e2e_scale", **ARGS):
+        for i in range(12):
+            BashOperator(task_id="load_%02d" % i, bash_command="sleep 20; echo airkube scale host=$(hostname)",
+                         **task_group("gis"))
+
 # A task that outlives an upgrade of another group (first group of the release: its default).
 with DAG("airkube_e2e_long", **ARGS):
     first = next(iter(airkube.GROUPS))
