@@ -380,8 +380,7 @@ func TestInvariantGroupImages(t *testing.T) {
 				found = found || p.group == g.Name
 			}
 			// LocalExecutor and custom executors run their tasks inside the scheduler.
-			e, _ := r.spec.GroupExecutor(g)
-			if g.Executor != "LocalExecutor" && !e.Custom() && !found {
+			if !r.spec.RunsInScheduler(g) && !found {
 				t.Errorf("task group %s has neither a worker nor a pod template", g.Name)
 			}
 		}
@@ -536,7 +535,7 @@ func TestInvariantDataVolumes(t *testing.T) {
 		for _, g := range r.spec.TaskGroups {
 			listed["group "+g.Name] = g.Volumes
 			// LocalExecutor and custom executor groups run their tasks inside the scheduler.
-			if e, _ := r.spec.GroupExecutor(g); g.Executor == "LocalExecutor" || e.Custom() {
+			if r.spec.RunsInScheduler(g) {
 				listed["scheduler"] = append(listed["scheduler"], g.Volumes...)
 			}
 		}

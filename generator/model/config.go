@@ -9,7 +9,7 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 
-	"github.com/airkube/airkube/generator/validate"
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
 )
 
 //go:embed python/db_uri.py
@@ -72,7 +72,7 @@ func (r *release) airflowCfg() string {
 	} else if dp := r.Components.DAGProcessor; dp != nil && dp.Enabled != nil && *dp.Enabled {
 		set("scheduler", "standalone_dag_processor", "True")
 	}
-	if r.executors[validate.Celery] {
+	if r.executors.Celery {
 		if d, err := time.ParseDuration(r.Broker.VisibilityTimeout); err == nil {
 			set("celery_broker_transport_options", "visibility_timeout", fmt.Sprint(int64(d.Seconds())))
 		}
@@ -82,7 +82,7 @@ func (r *release) airflowCfg() string {
 		}
 	}
 	r.metricsConfig(set)
-	if r.executors[validate.Kubernetes] {
+	if r.executors.Kubernetes {
 		set("kubernetes_executor", "namespace", r.Metadata.Namespace)
 		// The executor reads config_file only when in_cluster is False (see kubeapi.go).
 		set("kubernetes_executor", "in_cluster", "False")
@@ -148,7 +148,7 @@ func shellQuote(s string) string {
 func (r *release) dagHelper() string {
 	var groups []string
 	kubeQueue := ""
-	if r.executors[validate.CeleryKubernetes] {
+	if r.executors.CeleryKubernetes {
 		kubeQueue = "kubernetes"
 		if q := r.Airflow.Config["celery_kubernetes_executor"]["kubernetes_queue"]; q != "" {
 			kubeQueue = q
@@ -158,9 +158,9 @@ func (r *release) dagHelper() string {
 		e, _ := r.GroupExecutor(g)
 		entry := fmt.Sprintf("    %q: {\"executor\": %q", g.Name, e.Name())
 		switch g.Executor {
-		case validate.Celery:
+		case v1alpha1.CeleryExecutor:
 			entry += fmt.Sprintf(", \"queue\": %q", g.Name)
-		case validate.Kubernetes:
+		case v1alpha1.KubernetesExecutor:
 			entry += fmt.Sprintf(", \"pod_template_file\": %q", PodTemplatesDir+"/"+g.Name+".yaml")
 		}
 		groups = append(groups, entry+"},")

@@ -9,7 +9,6 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
-	"github.com/airkube/airkube/generator/validate"
 )
 
 // Where every Kubernetes API client of the release finds its trust and identity: one projected
@@ -109,11 +108,11 @@ func (r *release) anyPodOperators() bool {
 // schedulerAPI says whether the scheduler calls the API: the KubernetesExecutor, or pod operators in a
 // group whose tasks run inside the scheduler (LocalExecutor or a custom executor), or rbac.podExec.
 func (r *release) schedulerAPI() bool {
-	if r.executors[validate.Kubernetes] || r.RBAC.PodExec {
+	if r.executors.Kubernetes || r.RBAC.PodExec {
 		return true
 	}
 	for _, g := range r.TaskGroups {
-		if e, _ := r.GroupExecutor(g); (g.Executor == validate.Local || e.Custom()) && r.groupPodOperators(g) {
+		if r.RunsInScheduler(g) && r.groupPodOperators(g) {
 			return true
 		}
 	}

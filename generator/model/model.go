@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
-	"github.com/airkube/airkube/generator/validate"
 )
 
 // Fixed paths inside every Airflow container.
@@ -48,25 +47,14 @@ const (
 type release struct {
 	*v1alpha1.AirflowRelease
 	major     int
-	executors map[string]bool
+	executors v1alpha1.ExecutorSet
 	name      func(suffix string) string
 }
 
 // Build decides everything about a validated, defaulted release.
 func Build(r *v1alpha1.AirflowRelease) *Values {
-	rel := &release{AirflowRelease: r, executors: map[string]bool{}}
+	rel := &release{AirflowRelease: r, executors: r.ExecutorSet()}
 	rel.major = int(r.Airflow.Version[0] - '0')
-	for _, e := range validate.Executors(r.Executor) {
-		rel.executors[e] = true
-	}
-	if rel.executors[validate.CeleryKubernetes] {
-		rel.executors[validate.Celery], rel.executors[validate.Kubernetes] = true, true
-	}
-	for _, e := range r.Executors() {
-		if e.Custom() {
-			rel.executors[validate.Custom] = true
-		}
-	}
 	rel.name = func(s string) string { return r.Metadata.Name + "-" + s }
 
 	cfg := rel.airflowCfg()
@@ -390,12 +378,12 @@ func (r *release) components() []Workload {
 		check := []string{"airflow", "jobs", "check", "--job-type", "SchedulerJob", "--local"}
 		sched.Ports, sched.StartupProbe, sched.LivenessProbe = nil, execProbe(15, 40, check...), execProbe(60, 5, check...)
 	}
-	if r.executors[validate.Local] || r.executors[validate.Custom] {
+	if r.executors.Local || r.executors.Custom {
 		// Tasks run inside the scheduler (a custom executor is a LocalExecutor of its own kind).
 		sched.Ports = append(sched.Ports, corev1.ContainerPort{Name: "worker-logs", ContainerPort: WorkerLogPort})
 		sched.TerminationGracePeriodSeconds = ptr(int64(600))
 	}
-	if r.executors[validate.Kubernetes] {
+	if r.executors.Kubernetes {
 		if len(r.kubernetesGroups()) > 0 {
 			sched.Volumes = append(sched.Volumes, corev1.Volume{Name: "pod-templates", VolumeSource: corev1.VolumeSource{
 				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: r.name("pod-templates")}}}})
@@ -404,7 +392,7 @@ func (r *release) components() []Workload {
 	}
 	for _, g := range r.TaskGroups {
 		// LocalExecutor and custom executor groups run their tasks inside the scheduler.
-		if e, _ := r.GroupExecutor(g); g.Executor == validate.Local || e.Custom() {
+		if r.RunsInScheduler(g) {
 			r.addDataMounts(&sched, g.Volumes)
 		}
 	}
@@ -484,7 +472,7 @@ func (r *release) spread(component, group string) *corev1.Affinity {
 func (r *release) kubernetesGroups() []v1alpha1.TaskGroup {
 	var out []v1alpha1.TaskGroup
 	for _, g := range r.TaskGroups {
-		if g.Executor == validate.Kubernetes {
+		if g.Executor == v1alpha1.KubernetesExecutor {
 			out = append(out, g)
 		}
 	}
@@ -498,14 +486,14 @@ func (r *release) groups() ([]Workload, []TaskPod) {
 	firstCelery := true
 	for _, g := range r.TaskGroups {
 		switch g.Executor {
-		case validate.Celery:
+		case v1alpha1.CeleryExecutor:
 			queues := g.Name
 			if firstCelery && g.Name != "default" {
 				queues += ",default"
 			}
 			firstCelery = false
 			workers = append(workers, r.worker(g, queues))
-		case validate.Kubernetes:
+		case v1alpha1.KubernetesExecutor:
 			tp := TaskPod{Group: g.Name, File: PodTemplatesDir + "/" + g.Name + ".yaml", Image: g.Image, Env: g.Env,
 				Resources: resources("500m", "1Gi", "2Gi"), NodeSelector: g.NodeSelector, Tolerations: g.Tolerations, Affinity: g.Affinity}
 			if g.Resources != nil {

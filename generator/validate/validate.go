@@ -20,12 +20,12 @@ import (
 // Locator says where a field path was written.
 type Locator func(path string) diag.Location
 
-// Executor names airkube knows, and what each may be combined with.
+// The executor names, as the spec's types define them (short, for the checks and their messages).
 const (
-	Local            = "LocalExecutor"
-	Celery           = "CeleryExecutor"
-	Kubernetes       = "KubernetesExecutor"
-	CeleryKubernetes = "CeleryKubernetesExecutor"
+	Local            = v1alpha1.LocalExecutor
+	Celery           = v1alpha1.CeleryExecutor
+	Kubernetes       = v1alpha1.KubernetesExecutor
+	CeleryKubernetes = v1alpha1.CeleryKubernetesExecutor
 )
 
 var (
@@ -164,20 +164,11 @@ func (c *checker) version(v string) uint64 {
 	return 0
 }
 
-// Executors splits an executor setting into its names.
-func Executors(s string) []string {
-	var out []string
-	for _, e := range strings.Split(s, ",") {
-		out = append(out, strings.TrimSpace(e))
-	}
-	return out
-}
+// custom stands for any custom executor where a group's executor kind is switched on.
+const custom = "custom"
 
-// Custom is the executors map's key for the release's custom executors (class paths).
-const Custom = "custom"
-
-func (c *checker) executors(r *v1alpha1.AirflowRelease, major uint64) map[string]bool {
-	set := map[string]bool{}
+// executors checks the executor list and returns the kinds it runs.
+func (c *checker) executors(r *v1alpha1.AirflowRelease, major uint64) v1alpha1.ExecutorSet {
 	entries := r.Executors()
 	names := map[string]bool{}
 	for _, x := range entries {
@@ -193,15 +184,10 @@ func (c *checker) executors(r *v1alpha1.AirflowRelease, major uint64) map[string
 			c.errorf("executor", "%s is listed twice", x.Name())
 		case x.Custom():
 			c.warnf("executor", "%s runs inside the scheduler: its class must be importable from airflow.image (%s), e.g. a package installed in the image", x.Path, r.Airflow.Image)
-			set[Custom] = true
 		}
 		names[x.Name()] = true
-		set[e] = true
 	}
-	if set[CeleryKubernetes] {
-		set[Celery], set[Kubernetes] = true, true
-	}
-	return set
+	return r.ExecutorSet()
 }
 
 func (c *checker) database(d *v1alpha1.Database) {
@@ -251,12 +237,12 @@ func (c *checker) secretKey(path string, s *v1alpha1.SecretKey) {
 	}
 }
 
-func (c *checker) broker(r *v1alpha1.AirflowRelease, executors map[string]bool) {
+func (c *checker) broker(r *v1alpha1.AirflowRelease, executors v1alpha1.ExecutorSet) {
 	b := r.Broker
 	switch {
-	case executors[Celery] && b == nil:
+	case executors.Celery && b == nil:
 		c.errorf("broker", "required with CeleryExecutor: redis: {} for a bundled Redis, or urlSecret: {name, key}")
-	case !executors[Celery] && b != nil:
+	case !executors.Celery && b != nil:
 		c.errorf("broker", "only used by CeleryExecutor, which this release does not run; remove it")
 	case b != nil && (b.Redis == nil) == (b.URLSecret == nil):
 		c.errorf("broker", "give exactly one of redis or urlSecret")
@@ -368,7 +354,7 @@ func (c *checker) csi(path string, v *v1alpha1.CSI) {
 	}
 }
 
-func (c *checker) kubernetesAPI(r *v1alpha1.AirflowRelease, executors map[string]bool) {
+func (c *checker) kubernetesAPI(r *v1alpha1.AirflowRelease, executors v1alpha1.ExecutorSet) {
 	k := &r.KubernetesAPI
 	podOperators := k.PodOperators
 	for _, g := range r.TaskGroups {
@@ -388,7 +374,7 @@ func (c *checker) kubernetesAPI(r *v1alpha1.AirflowRelease, executors map[string
 		}
 	}
 	switch {
-	case (k.CABundle != nil || k.VerifySSL != nil || k.Server != "") && !executors[Kubernetes] && !podOperators:
+	case (k.CABundle != nil || k.VerifySSL != nil || k.Server != "") && !executors.Kubernetes && !podOperators:
 		c.errorf("kubernetesAPI", "only used by the KubernetesExecutor or by pod operators (podOperators: true), neither of which this release runs; remove it or set podOperators: true")
 	case insecure && !k.AllowInsecureTLS:
 		c.errorf("kubernetesAPI.verifySSL", "false turns off TLS checks of the Kubernetes API; give caBundle with the API's CA instead, or set allowInsecureTLS: true to accept the risk")
@@ -420,12 +406,15 @@ func (c *checker) components(r *v1alpha1.AirflowRelease, major uint64) {
 	}
 }
 
-func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bool) {
+func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors v1alpha1.ExecutorSet) {
 	seen := map[string]bool{}
 	var release []string
-	for _, e := range []string{Local, Celery, Kubernetes} {
-		if executors[e] {
-			release = append(release, e)
+	for _, e := range []struct {
+		name string
+		runs bool
+	}{{Local, executors.Local}, {Celery, executors.Celery}, {Kubernetes, executors.Kubernetes}} {
+		if e.runs {
+			release = append(release, e.name)
 		}
 	}
 	for _, x := range r.Executors() {
@@ -464,10 +453,10 @@ func (c *checker) taskGroups(r *v1alpha1.AirflowRelease, executors map[string]bo
 		}
 		kind := g.Executor
 		if x.Custom() {
-			kind = Custom
+			kind = custom
 		}
 		switch kind {
-		case Custom:
+		case custom:
 			// Like LocalExecutor: its tasks run inside the scheduler.
 			if g.Image != r.Airflow.Image {
 				c.errorf(path+".image", "%s runs its tasks from inside the scheduler, which uses airflow.image; give this group executor %s or %s for its own image", x.Name(), Celery, Kubernetes)

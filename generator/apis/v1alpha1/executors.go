@@ -79,3 +79,36 @@ func (r *AirflowRelease) GroupExecutor(g TaskGroup) (Executor, bool) {
 	}
 	return Executor{}, false
 }
+
+// ExecutorSet says which kinds of executor a release runs. CeleryKubernetesExecutor (Airflow 2) runs
+// both of its sides; a custom executor runs inside the scheduler, as LocalExecutor does.
+type ExecutorSet struct {
+	Local, Celery, Kubernetes, CeleryKubernetes, Custom bool
+}
+
+// ExecutorSet reads the executor list into the kinds it runs.
+func (r *AirflowRelease) ExecutorSet() ExecutorSet {
+	var s ExecutorSet
+	for _, e := range r.Executors() {
+		switch {
+		case e.Custom():
+			s.Custom = true
+		case e.Entry == LocalExecutor:
+			s.Local = true
+		case e.Entry == CeleryExecutor:
+			s.Celery = true
+		case e.Entry == KubernetesExecutor:
+			s.Kubernetes = true
+		case e.Entry == CeleryKubernetesExecutor:
+			s.CeleryKubernetes, s.Celery, s.Kubernetes = true, true, true
+		}
+	}
+	return s
+}
+
+// RunsInScheduler says whether a task group's tasks run inside the scheduler, with no pods of their
+// own: LocalExecutor groups and the groups of a custom executor.
+func (r *AirflowRelease) RunsInScheduler(g TaskGroup) bool {
+	e, _ := r.GroupExecutor(g)
+	return g.Executor == LocalExecutor || e.Custom()
+}
