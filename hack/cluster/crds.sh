@@ -15,11 +15,7 @@ CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 APIS=(keda.sh/v1alpha1 gateway.networking.k8s.io/v1 monitoring.coreos.com/v1)
 
 # moddir MODULE@VERSION: the module's folder in the Go module cache (downloaded the first time).
-moddir() {
-  # Outside any module, so the repo's go.mod plays no part.
-  mkdir -p "${CACHE}"
-  (cd "${CACHE}" && GOWORK=off "${ROOT}/hack/tools/moddir.sh" "$1")
-}
+moddir() { "${ROOT}/hack/tools/moddir.sh" "$1"; }
 
 dir="${AIRKUBE_CRDS:-}"
 if [[ -z "${dir}" ]]; then

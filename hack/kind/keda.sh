@@ -48,8 +48,7 @@ images)
 install)
   [[ $# -eq 3 ]] || { sed -n 10p "${BASH_SOURCE[0]}" >&2; exit 2; }
   kctl=("$2" --kubeconfig "$3")
-  mkdir -p "${CACHE}"
-  src="$(cd "${CACHE}" && GOTOOLCHAIN="${KEDA_GO_TOOLCHAIN}" GOWORK=off "${ROOT}/hack/tools/moddir.sh" "github.com/kedacore/keda/v2@${KEDA_VERSION}")"
+  src="$(GOTOOLCHAIN="${KEDA_GO_TOOLCHAIN}" "${ROOT}/hack/tools/moddir.sh" "github.com/kedacore/keda/v2@${KEDA_VERSION}")"
   work="$(mktemp -d)"
   trap 'rm -rf "${work}"' EXIT
   cp -r "${src}/config" "${work}/config"
