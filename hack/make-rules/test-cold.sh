@@ -66,11 +66,8 @@ cleanup() {
   # The suites' own traps stop their clusters and services; these catch an interrupted run.
   if [[ -d "${SRC}" ]]; then
     (cd "${SRC}" && AIRKUBE_CLUSTER=airkube-e2e in_cold hack/cluster/down.sh >/dev/null 2>&1)
-    if [[ -S "${COLD}/docker/docker.sock" ]]; then
-      (cd "${SRC}/hack/kind" && AIRKUBE_CLUSTER=airkube-e2e in_cold go run . delete >/dev/null 2>&1)
-    fi
     (cd "${SRC}" && in_cold hack/airflow/services.sh stop >/dev/null 2>&1)
-    (cd "${SRC}" && in_cold hack/kind/engine.sh stop)
+    (cd "${SRC}" && AIRKUBE_CLUSTER=airkube-e2e in_cold hack/kind/down.sh)   # the kind cluster, then the engine
   fi
   for sig in TERM TERM TERM KILL; do
     pgrep -f -- "${COLD}/" >/dev/null || break
@@ -104,8 +101,7 @@ echo "test-cold: make test on a fresh clone of $(git -C "${SRC}" rev-parse --sho
 # make test runs in a process group of its own, in the background: a signal to this script then ends it
 # (bash runs traps only between commands, and `wait` is one it interrupts).
 set +o errexit
-setsid bash -c 'cd "$1" && shift && exec env "$@" make test' _ "${SRC}" "${env_vars[@]}" \
-  > >(tee "${COLD}/make-test.log") 2>&1 &
+setsid env -C "${SRC}" "${env_vars[@]}" make test > >(tee "${COLD}/make-test.log") 2>&1 &
 RUN_PID=$!
 wait "${RUN_PID}"
 status=$?
