@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/ptr"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
 	"github.com/airkube/airkube/generator/render"
@@ -80,21 +81,14 @@ func waitReplicas(t *testing.T, ns, name string, n int32, timeout time.Duration)
 		if err != nil {
 			return false, nil
 		}
-		want := d.Spec.Replicas != nil && *d.Spec.Replicas == n
-		last = fmt.Sprintf("spec %v, status %d, ready %d", ptrValue(d.Spec.Replicas), d.Status.Replicas, d.Status.ReadyReplicas)
-		return want && d.Status.Replicas == n && d.Status.ReadyReplicas == n, nil
+		spec := ptr.Deref(d.Spec.Replicas, -1) // -1: no replica count in the spec
+		last = fmt.Sprintf("spec %d, status %d, ready %d", spec, d.Status.Replicas, d.Status.ReadyReplicas)
+		return spec == n && d.Status.Replicas == n && d.Status.ReadyReplicas == n, nil
 	})
 	if err != nil {
 		t.Fatalf("Deployment %s never ran exactly %d pods (last: %s): %v", name, n, last, err)
 	}
 	return time.Since(start)
-}
-
-func ptrValue[T any](p *T) any {
-	if p == nil {
-		return nil
-	}
-	return *p
 }
 
 // scaledObjectReady waits until KEDA has taken the ScaledObject: Ready once its scaler reached the
