@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
+	"github.com/airkube/airkube/generator/model"
 	"github.com/airkube/airkube/generator/validate"
 )
 
@@ -620,13 +621,6 @@ func TestInvariantSaferDefaults(t *testing.T) {
 	})
 }
 
-// userDefaults are the airflow.cfg keys airkube sets only while the user's airflow.config leaves them
-// unset: the user's value wins, so they are not managed (generator/model/config.go).
-var userDefaults = map[string]bool{
-	"api.auth_backends":         true, // 2.x: basic auth for scripts, unless the user chose backends
-	"celery.result_backend_cmd": true, // the metadata database, unless the user gave a result backend
-}
-
 // TestInvariantManagedKeys: every airflow.cfg key airkube writes, and every AIRFLOW__SECTION__KEY it
 // puts in a container's environment, is on validate's managed list (or is a default the user's
 // value replaces). A key missing there is one a user could set in airflow.config and see silently
@@ -643,6 +637,9 @@ func TestInvariantManagedKeys(t *testing.T) {
 			}
 		}
 		users := map[string]bool{}
+		for _, k := range model.UserDefaults() {
+			users[k] = true // a default the user's value replaces
+		}
 		for section, kv := range r.spec.Airflow.Config {
 			for k := range kv {
 				users[strings.ToLower(section+"."+k)] = true
@@ -655,7 +652,7 @@ func TestInvariantManagedKeys(t *testing.T) {
 		seen := 0
 		check := func(where, key string) {
 			seen++
-			if !isManaged(key) && !userDefaults[key] && !users[key] {
+			if !isManaged(key) && !users[key] {
 				t.Errorf("%s: airkube sets %s, which validate.Managed does not list: a user's airflow.config value would be overwritten silently", where, key)
 			}
 		}

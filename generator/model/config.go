@@ -3,6 +3,7 @@ package model
 import (
 	_ "embed"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ func (r *release) airflowCfg() string {
 			cfg[section] = map[string]string{}
 		}
 		cfg[section][key] = value
+	}
+	for _, d := range r.recoveryDefaults() {
+		set(d.section, d.key, d.value)
 	}
 	for section, kv := range r.Airflow.Config {
 		for k, v := range kv {
@@ -106,6 +110,48 @@ func (r *release) airflowCfg() string {
 		}
 	}
 	return b.String()
+}
+
+// cfgDefault is an airflow.cfg setting airkube chooses unless the user's airflow.config sets the key.
+type cfgDefault struct{ section, key, value string }
+
+// recoveryDefaults are how fast a release gets a task going again after its worker or pod dies
+// (README, "What a release survives"). Airflow's own defaults leave such a task "running" for
+// 5 minutes and then wait 5 more before its next try, and give a task no retry at all. Measured on
+// kind (tests/e2e/kind_faults_test.go), these start the next try about 2 minutes after a hard kill.
+func (r *release) recoveryDefaults() []cfgDefault {
+	timeout := "task_instance_heartbeat_timeout"
+	if r.major == 2 {
+		timeout = "scheduler_zombie_task_threshold"
+	}
+	return []cfgDefault{
+		// A running task's supervisor heartbeats every 5 s and retries a failed one for 31 s, and stops
+		// its task only after 3 failed heartbeats: 90 s declares a dead worker's task failed soon, yet
+		// outlasts a database restart or api-server failover of up to a minute without failing live tasks.
+		// (Airflow: 300.)
+		{"scheduler", timeout, "90"},
+		// A task lost with its worker is retried, 30 s later (Airflow: no retry, and 300 s between
+		// tries). DAGs and tasks that set retries or retry_delay keep theirs.
+		{"core", "default_task_retries", "2"},
+		{"core", "default_task_retry_delay", "30"},
+	}
+}
+
+// UserDefaults are the airflow.cfg keys airkube writes only as defaults: a value in the spec's
+// airflow.config replaces each, so none is managed (validate.Managed).
+func UserDefaults() []string {
+	keys := []string{
+		"api.auth_backends",         // 2.x: basic auth for scripts, unless the user chose backends
+		"celery.result_backend_cmd", // the metadata database, unless the user gave a result backend
+	}
+	for _, major := range []int{2, 3} {
+		for _, d := range (&release{major: major}).recoveryDefaults() {
+			if k := d.section + "." + d.key; !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
 }
 
 // iniValue escapes a value for Airflow's config parser: % starts an interpolation and

@@ -27,6 +27,12 @@ airflow: {version: %q}
 executor: %s
 database: {type: postgres, host: pg, name: airflow, user: airflow, passwordSecret: {name: db, key: password}}
 %s`, version, executor, extra)
+	return buildSpec(t, spec)
+}
+
+// buildSpec loads, defaults, validates and builds a whole spec.
+func buildSpec(t *testing.T, spec string) *Values {
+	t.Helper()
 	loaded, err := load.Load(load.Input{Name: "spec.yaml", Data: []byte(spec)})
 	if err != nil {
 		t.Fatal(err)
