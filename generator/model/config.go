@@ -124,7 +124,7 @@ func (r *release) recoveryDefaults() []cfgDefault {
 	if r.major == 2 {
 		timeout = "scheduler_zombie_task_threshold"
 	}
-	return []cfgDefault{
+	defaults := []cfgDefault{
 		// A running task's supervisor heartbeats every 5 s and retries a failed one for 31 s, and stops
 		// its task only after 3 failed heartbeats: 90 s declares a dead worker's task failed soon, yet
 		// outlasts a database restart or api-server failover of up to a minute without failing live tasks.
@@ -135,6 +135,15 @@ func (r *release) recoveryDefaults() []cfgDefault {
 		{"core", "default_task_retries", "2"},
 		{"core", "default_task_retry_delay", "30"},
 	}
+	if r.major == 3 {
+		// A 3.x task reaches the api-server for everything (its start, heartbeats, connections,
+		// XComs, its end). Airflow's 5 tries at random waits from 1 s can all fail within 6 s, and on
+		// kind they did while a single api-server restarted: a task failed. 10 tries at waits from
+		// 2 s span at least 18 s and about 3 minutes on average, what a new api-server needs.
+		defaults = append(defaults, cfgDefault{"workers", "execution_api_retries", "10"},
+			cfgDefault{"workers", "execution_api_retry_wait_min", "2"})
+	}
+	return defaults
 }
 
 // UserDefaults are the airflow.cfg keys airkube writes only as defaults: a value in the spec's
