@@ -159,7 +159,12 @@ func makeNAS(dir string) error {
 			return fmt.Errorf("the NAS stand-in's folders must belong to uid 50000 (run as root): %w", err)
 		}
 	}
-	return nil
+	// The database stand-in's disk (overlays/kind/environment.yaml): PostgreSQL's uid and only it.
+	db := filepath.Join(dir, "postgres")
+	if err := os.Mkdir(db, 0o700); err != nil {
+		return err
+	}
+	return os.Chown(db, 999, 999)
 }
 
 func controlPlane(provider *cluster.Provider, name string) (nodes.Node, error) {

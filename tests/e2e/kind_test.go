@@ -78,8 +78,8 @@ func kindEnvironment(t *testing.T) {
 		}
 	}
 	if err := poll(5*time.Minute, func() (bool, error) {
-		d, err := cluster.client.AppsV1().Deployments(kindNS).Get(ctx, "postgres", metav1.GetOptions{})
-		return err == nil && d.Status.AvailableReplicas == 1, nil
+		s, err := cluster.client.AppsV1().StatefulSets(kindNS).Get(ctx, "postgres", metav1.GetOptions{})
+		return err == nil && s.Status.AvailableReplicas == 1, nil
 	}); err != nil {
 		t.Fatalf("the database stand-in did not become ready: %v", err)
 	}
