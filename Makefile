@@ -3,7 +3,7 @@ SPEC    ?= values/example.yaml
 OVERLAY ?=
 OUT     ?= out
 
-.PHONY: build render test test-cold unit verify e2e e2e-kind cluster-up cluster-down kind-up kind-down bench update-golden
+.PHONY: build render test test-cold unit verify e2e e2e-kind e2e-kind-faults cluster-up cluster-down kind-up kind-down bench update-golden
 
 build: ## Build bin/airkube.
 	go build -o bin/airkube ./generator/cmd/airkube
@@ -28,6 +28,9 @@ e2e: ## Run the cluster e2e suite against a local kwok control plane (built from
 
 e2e-kind: ## Run the kind suite: real pods, images built from packages, a DAG through every task group.
 	AIRKUBE_E2E_CLUSTER=kind hack/make-rules/e2e.sh
+
+e2e-kind-faults: ## The full fault set on kind (task pod killed, api-server deleted, a group rolled mid-task, the node drained); not part of make test.
+	AIRKUBE_E2E_CLUSTER=kind AIRKUBE_E2E_RUN=TestE2EKindFaults AIRKUBE_KIND_FAULTS=1 hack/make-rules/e2e.sh
 
 cluster-up: ## Start the local control plane; prints its kubeconfig path.
 	hack/cluster/up.sh

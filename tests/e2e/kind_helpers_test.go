@@ -135,11 +135,19 @@ func execIn(ns, pod, container string, cmd ...string) (string, error) {
 // psql runs one query in the database stand-in and returns its rows, fields separated by |.
 func psql(t *testing.T, db, query string) [][]string {
 	t.Helper()
-	pod := podOf(t, kindNS, "app=postgres")
+	rows, err := tryPSQL(podOf(t, kindNS, "app=postgres"), db, query)
+	if err != nil {
+		t.Fatalf("psql: %v", err)
+	}
+	return rows
+}
+
+// tryPSQL is psql in a given database pod, for polls that outlast a database restart.
+func tryPSQL(pod, db, query string) ([][]string, error) {
 	out, err := execIn(kindNS, pod, "postgres", "sh", "-c",
 		`PGPASSWORD="$POSTGRES_PASSWORD" psql -h 127.0.0.1 -U airflow -d "$1" -At -v ON_ERROR_STOP=1 -c "$2"`, "psql", db, query)
 	if err != nil {
-		t.Fatalf("psql: %v", err)
+		return nil, err
 	}
 	var rows [][]string
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -147,7 +155,7 @@ func psql(t *testing.T, db, query string) [][]string {
 			rows = append(rows, strings.Split(line, "|"))
 		}
 	}
-	return rows
+	return rows, nil
 }
 
 // airflowCLI runs the airflow CLI in the release's scheduler pod.
@@ -161,15 +169,16 @@ func airflowCLI(t *testing.T, release string, args ...string) string {
 	return out
 }
 
-// triggerRun waits until the DAG is parsed, then triggers a run with the given id.
-func triggerRun(t *testing.T, release, db, dag, runID string) {
+// triggerRun waits until the DAG is parsed, then triggers a run with the given id (and the extra
+// arguments of `airflow dags trigger`, such as --conf).
+func triggerRun(t *testing.T, release, db, dag, runID string, args ...string) {
 	t.Helper()
 	if err := poll(5*time.Minute, func() (bool, error) {
 		return len(psql(t, db, "SELECT dag_id FROM dag WHERE dag_id = '"+dag+"' AND NOT is_paused")) == 1, nil
 	}); err != nil {
 		t.Fatalf("DAG %s was not parsed (or is paused): %v", dag, err)
 	}
-	airflowCLI(t, release, "dags", "trigger", dag, "--run-id", runID)
+	airflowCLI(t, release, append([]string{"dags", "trigger", dag, "--run-id", runID}, args...)...)
 }
 
 // waitRun waits for a DAG run to end and returns its state and how long it took from the trigger.

@@ -130,6 +130,14 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		assertQueueScaling(t, res)
 	})
 
+	t.Run("a Celery worker killed hard mid-task: the task runs again, nothing lost", func(t *testing.T) {
+		assertWorkerKilled(t, res)
+	})
+
+	t.Run("the scheduler deleted, then the database restarted, mid-run: no retry, no crash", func(t *testing.T) {
+		assertSchedulerAndDatabaseFaults(t, res)
+	})
+
 	t.Run("logins come from the users Secret and follow its changes", func(t *testing.T) {
 		base := portForward(t, name, "api-server", 8080)
 		for user, pw := range map[string]string{"admin": adminPassword, "forecaster": viewerPassword} {

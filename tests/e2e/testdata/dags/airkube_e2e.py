@@ -61,6 +61,14 @@ if "gis" in airkube.GROUPS:
             BashOperator(task_id="load_%02d" % i, bash_command="sleep 20; echo airkube scale host=$(hostname)",
                          **task_group("gis"))
 
+# Faults during a run (tests/e2e/kind_faults_test.go): a task on every group that holds for
+# params.seconds on its first try (the suite breaks something meanwhile) and ends at once on a retry.
+with DAG("airkube_e2e_faults", params={"seconds": 120}, **ARGS):
+    for name in sorted(airkube.GROUPS):
+        BashOperator(task_id="hold_" + name, **task_group(name),
+                     bash_command="sleep {{ params.seconds if ti.try_number == 1 else 1 }};"
+                                  " echo airkube held try={{ ti.try_number }} host=$(hostname)")
+
 # A task that outlives an upgrade of another group (first group of the release: its default).
 with DAG("airkube_e2e_long", **ARGS):
     first = next(iter(airkube.GROUPS))
