@@ -123,6 +123,10 @@ func (c *checker) podContainers(path, owner, podImage string, own, volumes []str
 				c.errorf(p+".name", "%q is taken (airkube uses %s); choose another", ctr.Name, strings.Join(reserved, ", "))
 			}
 			seen[ctr.Name] = true
+			if len(ctr.Resources.Requests) == 0 && len(ctr.Resources.Limits) == 0 {
+				c.warnf(p+".resources", "%q has no resources: its pods are placed as if it needed nothing, and it may take "+
+					"the node's memory; set requests and a memory limit, e.g. {requests: {cpu: 10m, memory: 32Mi}, limits: {memory: 64Mi}}", ctr.Name)
+			}
 			if ctr.Image != podImage {
 				c.image(p+".image", ctr.Image)
 			}
