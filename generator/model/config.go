@@ -43,6 +43,9 @@ func (r *release) airflowCfg() string {
 	set("core", "hostname_callable", "airflow.utils.net.get_host_ip_address")
 	set("database", "sql_alchemy_conn_cmd", r.dbCommand("sqlalchemy"))
 	set("logging", "base_log_folder", r.Storage.Logs.MountPath)
+	if r.simpleAuthPasswordsFile() {
+		set("core", "simple_auth_manager_passwords_file", PasswordsFile)
+	}
 	set("scheduler", "enable_health_check", map[bool]string{true: "True", false: "False"}[r.schedulerHealthServer()])
 	if x := r.XCom.ObjectStorage; x != nil {
 		set("core", "xcom_backend", "airflow.providers.common.io.xcom.backend.XComObjectStorageBackend")
