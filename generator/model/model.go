@@ -531,7 +531,7 @@ func (r *release) worker(g v1alpha1.TaskGroup, queues string) Workload {
 		Image:     g.Image,
 		Args:      []string{"airflow", "celery", "worker", "--queues", queues, "--concurrency", fmt.Sprint(*g.Concurrency)},
 		Env:       g.Env,
-		Resources: resources("500m", "1Gi", "2Gi"),
+		Resources: resources("500m", "1Gi", v1alpha1.DefaultWorkerMemoryLimit),
 		Ports:     []corev1.ContainerPort{{Name: "worker-logs", ContainerPort: WorkerLogPort}},
 		LivenessProbe: execProbe(60, 5, "sh", "-c",
 			"exec celery --app airflow.providers.celery.executors.celery_executor.app inspect ping -d celery@$(hostname)"),

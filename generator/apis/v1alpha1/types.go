@@ -339,7 +339,7 @@ type TaskGroup struct {
 	Executor                      string                            `json:"executor,omitempty" doc:"one of the release's executors; default the release's first"`
 	Image                         string                            `json:"image,omitempty" doc:"default airflow.image"`
 	Replicas                      *int32                            `json:"replicas,omitempty" doc:"Celery workers; default 1"`
-	Concurrency                   *int32                            `json:"concurrency,omitempty" doc:"Celery worker concurrency; default 16"`
+	Concurrency                   *int32                            `json:"concurrency,omitempty" doc:"Celery worker concurrency; default: the task slots its memory limit holds (512Mi for the worker, 256Mi a slot), at most 16"`
 	Autoscaling                   *Autoscaling                      `json:"autoscaling,omitempty"`
 	Resources                     *corev1.ResourceRequirements      `json:"resources,omitempty"`
 	NodeSelector                  map[string]string                 `json:"nodeSelector,omitempty"`
