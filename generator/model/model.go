@@ -333,8 +333,11 @@ func httpProbe(path string, port int, period, failures int32) *corev1.Probe {
 }
 
 func execProbe(period, failures int32, cmd ...string) *corev1.Probe {
+	// The commands start a Python CLI: on kind under load (3 DAG runs of 60 tasks at once on 2 cores)
+	// `airflow jobs check` took over 30 s for 5 minutes and the kubelet restarted healthy components.
+	// A probe may take its whole period, and at least 30 s.
 	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: cmd}},
-		PeriodSeconds: period, FailureThreshold: failures, TimeoutSeconds: 30, InitialDelaySeconds: 10}
+		PeriodSeconds: period, FailureThreshold: failures, TimeoutSeconds: max(period, 30), InitialDelaySeconds: 10}
 }
 
 // apiServerName is the api-server's (3.x) or webserver's (2.x) object and Service name.
