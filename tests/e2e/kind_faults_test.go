@@ -5,8 +5,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,7 +63,7 @@ func startFaultRun(t *testing.T, res *render.Result, id string, hold time.Durati
 // that did not end in success).
 func (r *faultRun) outcome(t *testing.T) (tries map[string]int, retries, lost int) {
 	t.Helper()
-	state, _ := waitRun(t, "airflow", "airkube_e2e_faults", r.id, 10*time.Minute)
+	state, _ := waitRun(t, "airflow", "airkube_e2e_faults", r.id, 20*time.Minute)
 	tries = map[string]int{}
 	for _, row := range psql(t, "airflow", "SELECT task_id, coalesce(state, ''), try_number FROM task_instance WHERE dag_id = 'airkube_e2e_faults' AND run_id = '"+r.id+"'") {
 		n, _ := strconv.Atoi(row[2])
@@ -344,6 +346,38 @@ func TestE2EKindFaults(t *testing.T) {
 		})
 	}
 
+	t.Run("one of two schedulers deleted: the other keeps scheduling", func(t *testing.T) {
+		two := renderWith(t, spec, []string{kindOverlay}, "components: {scheduler: {replicas: 2}}")
+		helmInstall(t, two)
+		defer helmInstall(t, res)
+		run := startFaultRun(t, two, "e2e-fault-scheduler2-"+runSuffix, 90*time.Second)
+		before := restartCounts(t, name)
+		gone := podOf(t, kindNS, "app.kubernetes.io/instance="+name+",app.kubernetes.io/component=scheduler")
+		goneIP := podIP(t, kindNS, gone)
+		deletePod(t, kindNS, gone, false)
+		start := time.Now()
+		// The other scheduler heartbeats on without a gap, and a run triggered now is scheduled by it.
+		heartbeats(t, []string{"SchedulerJob"}, "now() - interval '15 seconds'", "hostname <> '"+goneIP+"'", time.Minute)
+		figure(t, "kind fault one of two schedulers deleted: the other's heartbeat seen", time.Since(start))
+		quick := "e2e-fault-scheduler2-quick-" + runSuffix
+		triggerRun(t, name, "airflow", "airkube_e2e_faults", quick, "--conf", `{"seconds": 1}`)
+		if state, took := waitRun(t, "airflow", "airkube_e2e_faults", quick, 5*time.Minute); state != "success" {
+			t.Errorf("a run triggered right after one of two schedulers went ended %s", state)
+		} else {
+			figure(t, "kind fault one of two schedulers deleted: a run triggered then, to success", took)
+		}
+		podGone(t, kindNS, gone)
+		deploymentsReady(t, name, 3*time.Minute)
+		recovered := time.Since(start)
+		tries, retries, lost := run.outcome(t)
+		for task, n := range tries {
+			if n != 1 {
+				t.Errorf("task %s took %d tries, want 1", task, n)
+			}
+		}
+		faultFigure("one of two schedulers deleted", recovered, retries, restartsSince(t, name, before), lost)
+	})
+
 	t.Run("an upgrade rolls a Celery group while its task runs: the task ends on its old worker", func(t *testing.T) {
 		run := startFaultRun(t, res, "e2e-fault-roll-"+runSuffix, time.Minute)
 		old := podOf(t, kindNS, "app.kubernetes.io/instance="+name+",airkube.dev/task-group=default")
@@ -364,12 +398,15 @@ func TestE2EKindFaults(t *testing.T) {
 	})
 
 	t.Run("a roll outlasting the grace period ends its task visibly: killed, then retried", func(t *testing.T) {
+		// A pod is stopped within its own grace period: the short one must be in place before the roll.
+		short := "taskGroups: [{name: default, terminationGracePeriodSeconds: 20}]"
+		helmInstall(t, renderWith(t, spec, []string{kindOverlay}, short))
+		defer helmInstall(t, res)
 		run := startFaultRun(t, res, "e2e-fault-grace-"+runSuffix, 2*time.Minute)
 		old := podOf(t, kindNS, "app.kubernetes.io/instance="+name+",airkube.dev/task-group=default")
-		changed := renderWith(t, spec, []string{kindOverlay}, "taskGroups: [{name: default, terminationGracePeriodSeconds: 20}]")
 		start := time.Now()
-		helmInstall(t, changed)
-		defer helmInstall(t, res)
+		helmInstall(t, renderWith(t, spec, []string{kindOverlay}, short,
+			"taskGroups: [{name: default, resources: {requests: {cpu: 60m, memory: 128Mi}, limits: {memory: 1Gi}}}]"))
 		podGone(t, kindNS, old)
 		killed := time.Since(start)
 		next := nextTry(t, run, "hold_default")
@@ -380,6 +417,44 @@ func TestE2EKindFaults(t *testing.T) {
 		fmt.Printf("FIGURE kind fault roll past a 20 s grace period: old worker gone after %.1f s, next try running %.1f s after the upgrade\n",
 			killed.Seconds(), next.Sub(start).Seconds())
 		faultFigure("Celery group rolled with a task longer than its grace period", next.Sub(start), retries, nil, lost)
+	})
+
+	t.Run("the gis group scales out with 40 queued tasks (KEDA)", func(t *testing.T) {
+		assertQueueScaling(t, res, 40)
+	})
+
+	t.Run("Redis restarted while a task waits in its queue: the scheduler sends it again", func(t *testing.T) {
+		// The gis group sleeps at zero workers: its task waits in Redis until KEDA wakes one.
+		waitReplicas(t, kindNS, name+"-worker-gis", 0, 5*time.Minute)
+		run := &faultRun{release: name, id: "e2e-fault-redis-" + runSuffix, tasks: len(res.Release.TaskGroups)}
+		triggerRun(t, name, "airflow", "airkube_e2e_faults", run.id, "--conf", `{"seconds": 30}`)
+		if err := poll(5*time.Minute, func() (bool, error) {
+			return taskInstances(t, "airflow", "airkube_e2e_faults", run.id)["hold_gis"].state == "queued", nil
+		}); err != nil {
+			t.Fatalf("hold_gis was never queued: %v", err)
+		}
+		before := restartCounts(t, name)
+		deletePod(t, kindNS, podOf(t, kindNS, "app.kubernetes.io/instance="+name+",app.kubernetes.io/component=redis"), false)
+		start := time.Now()
+		if err := poll(20*time.Minute, func() (bool, error) {
+			s := taskInstances(t, "airflow", "airkube_e2e_faults", run.id)["hold_gis"].state
+			return s == "running" || s == "success", nil
+		}); err != nil {
+			t.Fatalf("the task queued when Redis restarted never ran: %v", err)
+		}
+		ran := time.Since(start)
+		tries, retries, lost := run.outcome(t)
+		fmt.Printf("FIGURE kind fault Redis restarted: the task it held queued ran %.1f s later (scheduler.task_queued_timeout 600 s); tries %v\n", ran.Seconds(), tries)
+		faultFigure("Redis restarted with a task queued", ran, retries, restartsSince(t, name, before), lost)
+	})
+
+	// The KubernetesExecutor makes worker_pods_creation_batch_size pods per scheduler loop (Airflow: 1).
+	t.Run("load: 3 runs at once, 20 tasks per group each, with 1 and 8 pods made per scheduler loop", func(t *testing.T) {
+		assertLoad(t, res, "batch 1", 3, 20)
+		batch := renderWith(t, spec, []string{kindOverlay}, "airflow: {config: {kubernetes_executor: {worker_pods_creation_batch_size: '8'}}}")
+		helmInstall(t, batch)
+		defer helmInstall(t, res)
+		assertLoad(t, batch, "batch 8", 3, 20)
 	})
 
 	t.Run("the labelled node drained while a Fortran task runs there", func(t *testing.T) {
@@ -481,5 +556,61 @@ func setUnschedulable(t *testing.T, node string, on bool) {
 	patch := fmt.Sprintf(`{"spec":{"unschedulable":%t}}`, on)
 	if _, err := cluster.client.CoreV1().Nodes().Patch(context.Background(), node, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// assertLoad runs airkube_e2e_load (tasks that do nothing, perGroup in each group) runs times at once
+// and prints what a user sizing a release asks: tasks per minute, and per executor the time from
+// queued to running (p50, p99) from Airflow's own task-instance timestamps. Every task must succeed,
+// and no container may restart (an OOM kill would be one).
+func assertLoad(t *testing.T, res *render.Result, label string, runs, perGroup int) {
+	t.Helper()
+	release := res.Release.Metadata.Name
+	before := restartCounts(t, release)
+	var ids []string
+	for i := range runs {
+		id := fmt.Sprintf("e2e-load-%s-%d-%s", strings.ReplaceAll(label, " ", ""), i, runSuffix)
+		triggerRun(t, release, "airflow", "airkube_e2e_load", id, "--conf", fmt.Sprintf(`{"tasks": %d}`, perGroup))
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		if state, _ := waitRun(t, "airflow", "airkube_e2e_load", id, 30*time.Minute); state != "success" {
+			t.Errorf("load run %s ended %s", id, state)
+		}
+	}
+	executor := map[string]string{}
+	for _, g := range res.Release.TaskGroups {
+		executor["load_"+g.Name] = g.Executor
+	}
+	rows := psql(t, "airflow", "SELECT task_id, coalesce(state, ''), extract(epoch from queued_dttm), extract(epoch from start_date),"+
+		" extract(epoch from end_date) FROM task_instance WHERE dag_id = 'airkube_e2e_load' AND task_id LIKE 'load\\_%' AND run_id IN ('"+strings.Join(ids, "', '")+"')")
+	waits := map[string][]float64{}
+	first, last := 0.0, 0.0
+	for _, r := range rows {
+		if r[1] != "success" {
+			t.Errorf("load task %s: %s", r[0], r[1])
+			continue
+		}
+		queued, _ := strconv.ParseFloat(r[2], 64)
+		started, _ := strconv.ParseFloat(r[3], 64)
+		ended, _ := strconv.ParseFloat(r[4], 64)
+		waits[executor[r[0]]] = append(waits[executor[r[0]]], started-queued)
+		if first == 0 || queued < first {
+			first = queued
+		}
+		last = max(last, ended)
+	}
+	if want := runs * perGroup * len(res.Release.TaskGroups); len(rows) != want {
+		t.Errorf("the load runs have %d mapped task instances, want %d", len(rows), want)
+	}
+	if restarts := restartsSince(t, release, before); len(restarts) > 0 {
+		t.Errorf("containers restarted under load: %v", restarts)
+	}
+	fmt.Printf("FIGURE kind load (%s): %d tasks (%d runs at once, %d per group) in %.1f s: %.0f tasks per minute\n",
+		label, len(rows), runs, perGroup, last-first, float64(len(rows))/(last-first)*60)
+	for _, e := range slices.Sorted(maps.Keys(waits)) {
+		w := waits[e]
+		sort.Float64s(w)
+		fmt.Printf("FIGURE kind load (%s) %s queued to running: p50 %.1f s, p99 %.1f s (%d tasks)\n", label, e, w[len(w)/2], w[(len(w)*99)/100], len(w))
 	}
 }
