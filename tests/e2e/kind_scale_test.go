@@ -120,13 +120,13 @@ func scaledObjectReady(t *testing.T, ns, name string) {
 	}
 }
 
-// assertQueueScaling runs airkube_e2e_scale (12 tasks of 20 s on the gis group, more than one worker
+// assertQueueScaling runs a run of airkube_e2e_scale (tasks of 20 s on the gis group, more than one worker
 // takes at once) on a release whose gis group scales with its queue, and checks KEDA's work: the idle
 // group at minReplicas, workers added while the tasks queue (and woken from zero), every task run once
 // and successfully on a worker pod of the group, the tasks spread over more than one worker, and the
 // group back at minReplicas once the queue is empty. Figures: time from queue to the first new worker
 // Ready, peak replicas, time back to the minimum.
-func assertQueueScaling(t *testing.T, res *render.Result) {
+func assertQueueScaling(t *testing.T, res *render.Result, tasks int) {
 	t.Helper()
 	var g *v1alpha1.TaskGroup
 	for i := range res.Release.TaskGroups {
@@ -145,9 +145,9 @@ func assertQueueScaling(t *testing.T, res *render.Result) {
 
 	w := watchReplicas(kindNS, dep, "app.kubernetes.io/instance="+release+",airkube.dev/task-group="+g.Name)
 	defer w.stop()
-	run := "e2e-scale-" + runSuffix
+	run := fmt.Sprintf("e2e-scale%d-%s", tasks, runSuffix)
 	queued := time.Now()
-	triggerRun(t, release, "airflow", "airkube_e2e_scale", run)
+	triggerRun(t, release, "airflow", "airkube_e2e_scale", run, "--conf", fmt.Sprintf(`{"tasks": %d}`, tasks))
 	state, took := waitRun(t, "airflow", "airkube_e2e_scale", run, 15*time.Minute)
 	emptied := time.Now()
 	if state != "success" {
@@ -155,7 +155,7 @@ func assertQueueScaling(t *testing.T, res *render.Result) {
 	}
 
 	rows := psql(t, "airflow", "SELECT task_id, coalesce(state, ''), try_number, coalesce(hostname, ''),"+
-		" extract(epoch from start_date), extract(epoch from end_date) FROM task_instance WHERE dag_id = 'airkube_e2e_scale' AND run_id = '"+run+"'")
+		" extract(epoch from start_date), extract(epoch from end_date), map_index FROM task_instance WHERE dag_id = 'airkube_e2e_scale' AND task_id = 'load' AND run_id = '"+run+"'")
 	w.stop() // the watch is over: its maps are ours to read
 	pods, peak, leaving := w.pods, w.peak, w.leaving
 	// The first worker a scale-out added: from zero, the one that woke; else one beyond the minimum.
@@ -171,19 +171,19 @@ func assertQueueScaling(t *testing.T, res *render.Result) {
 			finishedWhileLeaving++
 		}
 		if tries, _ := strconv.Atoi(r[2]); r[1] != "success" || tries != 1 {
-			t.Errorf("task %s: %s after %s tries, want success on the first", r[0], r[1], r[2])
+			t.Errorf("task %s[%s]: %s after %s tries, want success on the first", r[0], r[6], r[1], r[2])
 		}
 		if name, ok := pods[r[3]]; ok {
 			used[name] = true
 		} else {
-			t.Errorf("task %s ran on %q, not on a pod of the %s group (%v)", r[0], r[3], g.Name, pods)
+			t.Errorf("task %s[%s] ran on %q, not on a pod of the %s group (%v)", r[0], r[6], r[3], g.Name, pods)
 		}
 	}
-	if len(rows) != 12 {
-		t.Errorf("the run has %d task instances, want 12", len(rows))
+	if len(rows) != tasks {
+		t.Errorf("the run has %d mapped task instances, want %d", len(rows), tasks)
 	}
 	if !scaledOut || !two || peak < 2 || peak > maximum {
-		t.Errorf("the group peaked at %d replicas (a new worker ready: %v, two ready: %v), want 2 to %d while 12 tasks queue at concurrency %d", peak, scaledOut, two, maximum, *g.Concurrency)
+		t.Errorf("the group peaked at %d replicas (a new worker ready: %v, two ready: %v), want 2 to %d while %d tasks queue at concurrency %d", peak, scaledOut, two, maximum, tasks, *g.Concurrency)
 	}
 	if len(used) < 2 {
 		t.Errorf("the tasks ran on %d worker pod(s) (%v), want the new workers to take some", len(used), used)
@@ -200,8 +200,8 @@ func assertQueueScaling(t *testing.T, res *render.Result) {
 	}
 	fmt.Printf("FIGURE kind KEDA %s scale-in while tasks ran: %d of %d tasks were running on a worker being removed, and finished there on their first try\n",
 		g.Name, finishedWhileLeaving, len(rows))
-	fmt.Printf("FIGURE kind KEDA %s peak replicas: %d (maxReplicas %d, 12 tasks at concurrency %d, on %d pods)\n", g.Name, peak, maximum, *g.Concurrency, len(used))
-	figure(t, fmt.Sprintf("kind KEDA %s DAG run of 12 tasks x 20 s", g.Name), took)
+	fmt.Printf("FIGURE kind KEDA %s peak replicas: %d (maxReplicas %d, %d tasks at concurrency %d, on %d pods)\n", g.Name, peak, maximum, tasks, *g.Concurrency, len(used))
+	figure(t, fmt.Sprintf("kind KEDA %s DAG run of %d tasks x 20 s", g.Name, tasks), took)
 	waitReplicas(t, kindNS, dep, minimum, 6*time.Minute)
 	figure(t, fmt.Sprintf("kind KEDA %s back to minReplicas=%d after the queue emptied", g.Name, minimum), time.Since(emptied))
 }

@@ -127,7 +127,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 	})
 
 	t.Run("the gis group scales with its queue: from zero, out, and back (KEDA)", func(t *testing.T) {
-		assertQueueScaling(t, res)
+		assertQueueScaling(t, res, 12)
 	})
 
 	t.Run("a Celery worker killed hard mid-task: the task runs again, nothing lost", func(t *testing.T) {

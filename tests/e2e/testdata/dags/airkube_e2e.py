@@ -54,12 +54,24 @@ with DAG("airkube_e2e_groups", **ARGS):
         else:
             BashOperator(task_id=name, bash_command=NO_FORTRAN, params={"group": name}, **task_group(name))
 
-# Queue-driven scaling (KEDA): more short tasks on the gis group than one of its workers takes at once.
+# Queue-driven scaling (KEDA): more short tasks on the gis group than one of its workers takes at once,
+# params.tasks of them (mapped), so the suite queues 12 and the fault set 40.
+def _mapped(params):
+    """One environment per mapped task: params.tasks of them."""
+    return [{"AIRKUBE_TASK": str(i)} for i in range(int(params["tasks"]))]
+
+
 if "gis" in airkube.GROUPS:
-    with DAG("airkube_e2e_scale", **ARGS):
-        for i in range(12):
-            BashOperator(task_id="load_%02d" % i, bash_command="sleep 20; echo airkube scale host=$(hostname)",
-                         **task_group("gis"))
+    with DAG("airkube_e2e_scale", params={"tasks": 12}, **ARGS):
+        count = PythonOperator(task_id="count", python_callable=_mapped, **task_group("gis"))
+        BashOperator.partial(task_id="load", bash_command="sleep 20; echo airkube scale task=$AIRKUBE_TASK host=$(hostname)",
+                             **task_group("gis")).expand(env=count.output)
+
+# Load (make e2e-kind-faults): params.tasks tasks that do nothing in each group.
+with DAG("airkube_e2e_load", params={"tasks": 20}, **ARGS):
+    for name in sorted(airkube.GROUPS):
+        count = PythonOperator(task_id="count_" + name, python_callable=_mapped, **task_group(name))
+        BashOperator.partial(task_id="load_" + name, bash_command="true", **task_group(name)).expand(env=count.output)
 
 # Faults during a run (tests/e2e/kind_faults_test.go): a task on every group that holds for
 # params.seconds on its first try (the suite breaks something meanwhile) and ends at once on a retry.
