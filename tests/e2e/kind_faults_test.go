@@ -187,6 +187,16 @@ func runningPod(ns, selector string) (string, bool) {
 	return "", false
 }
 
+// deleteScheduler deletes (gracefully) a scheduler pod of the release and returns its name and IP
+// (the hostname its job heartbeats under) and when it was deleted.
+func deleteScheduler(t *testing.T, release string) (pod, ip string, at time.Time) {
+	t.Helper()
+	pod = podOf(t, kindNS, "app.kubernetes.io/instance="+release+",app.kubernetes.io/component=scheduler")
+	ip = podIP(t, kindNS, pod)
+	deletePod(t, kindNS, pod, false)
+	return pod, ip, time.Now()
+}
+
 // podIP is a running pod's IP.
 func podIP(t *testing.T, ns, name string) string {
 	t.Helper()
@@ -247,10 +257,7 @@ func assertSchedulerAndDatabaseFaults(t *testing.T, res *render.Result) {
 	run := startFaultRun(t, res, "e2e-fault-control-"+runSuffix, 90*time.Second)
 	before := restartCounts(t, release)
 
-	scheduler := podOf(t, kindNS, "app.kubernetes.io/instance="+release+",app.kubernetes.io/component=scheduler")
-	oldIP := podIP(t, kindNS, scheduler)
-	deletePod(t, kindNS, scheduler, false)
-	start := time.Now()
+	_, oldIP, start := deleteScheduler(t, release)
 	heartbeats(t, []string{"SchedulerJob"}, "now() - interval '15 seconds'", "hostname <> '"+oldIP+"'", 5*time.Minute)
 	deploymentsReady(t, release, 3*time.Minute)
 	schedulerRecovered := time.Since(start)
@@ -352,10 +359,7 @@ func TestE2EKindFaults(t *testing.T) {
 		defer helmInstall(t, res)
 		run := startFaultRun(t, two, "e2e-fault-scheduler2-"+runSuffix, 90*time.Second)
 		before := restartCounts(t, name)
-		gone := podOf(t, kindNS, "app.kubernetes.io/instance="+name+",app.kubernetes.io/component=scheduler")
-		goneIP := podIP(t, kindNS, gone)
-		deletePod(t, kindNS, gone, false)
-		start := time.Now()
+		gone, goneIP, start := deleteScheduler(t, name)
 		// The other scheduler heartbeats on without a gap, and a run triggered now is scheduled by it.
 		heartbeats(t, []string{"SchedulerJob"}, "now() - interval '15 seconds'", "hostname <> '"+goneIP+"'", time.Minute)
 		figure(t, "kind fault one of two schedulers deleted: the other's heartbeat seen", time.Since(start))
