@@ -81,6 +81,17 @@ func (r *faultRun) outcome(t *testing.T) (tries map[string]int, retries, lost in
 	return tries, retries, lost
 }
 
+// firstTryOnly fails the test for every task that took more than one try; why says what the fault
+// must not cost.
+func firstTryOnly(t *testing.T, tries map[string]int, why string) {
+	t.Helper()
+	for task, n := range tries {
+		if n != 1 {
+			t.Errorf("task %s took %d tries, want 1: %s", task, n, why)
+		}
+	}
+}
+
 // restartCounts is the restart count of every container of the release's pods and the database's,
 // by pod/container.
 func restartCounts(t *testing.T, release string) map[string]int32 {
@@ -280,11 +291,7 @@ func assertSchedulerAndDatabaseFaults(t *testing.T, res *render.Result) {
 	deploymentsReady(t, release, 3*time.Minute)
 	dbRecovered := time.Since(start)
 	tries, retries, lost := run.outcome(t)
-	for task, n := range tries {
-		if n != 1 {
-			t.Errorf("task %s took %d tries, want 1: neither fault should cost a task its try", task, n)
-		}
-	}
+	firstTryOnly(t, tries, "neither fault should cost a task its try")
 	dbRestarts := restartsSince(t, release, before)
 	if len(restarts)+len(dbRestarts) > 0 {
 		t.Errorf("containers restarted: %v after the scheduler's deletion, %v after the database's restart; want none",
@@ -344,11 +351,7 @@ func TestE2EKindFaults(t *testing.T) {
 			deploymentsReady(t, name, 3*time.Minute)
 			recovered := time.Since(start)
 			tries, retries, lost := run.outcome(t)
-			for task, n := range tries {
-				if n != 1 {
-					t.Errorf("task %s took %d tries, want 1: its calls must outlast the api-server's restart", task, n)
-				}
-			}
+			firstTryOnly(t, tries, "its calls must outlast the api-server's restart")
 			faultFigure("api-server deleted ("+map[int]string{1: "1 replica", 2: "2 replicas"}[replicas]+")", recovered, retries, restartsSince(t, name, before), lost)
 		})
 	}
@@ -374,11 +377,7 @@ func TestE2EKindFaults(t *testing.T) {
 		deploymentsReady(t, name, 3*time.Minute)
 		recovered := time.Since(start)
 		tries, retries, lost := run.outcome(t)
-		for task, n := range tries {
-			if n != 1 {
-				t.Errorf("task %s took %d tries, want 1", task, n)
-			}
-		}
+		firstTryOnly(t, tries, "the other scheduler kept its tasks")
 		faultFigure("one of two schedulers deleted", recovered, retries, restartsSince(t, name, before), lost)
 	})
 
