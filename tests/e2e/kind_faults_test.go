@@ -36,11 +36,16 @@ type faultRun struct {
 	tasks       int
 }
 
-// startFaultRun triggers airkube_e2e_faults with every task holding for hold on its first try, and
-// waits until every task runs.
+// untilReleased is a hold no fault outlasts: the tasks run until outcome releases them, however slow
+// the machine, so a fault always meets every task still running.
+const untilReleased = 20 * time.Minute
+
+// startFaultRun triggers airkube_e2e_faults with every task holding on its first try for hold, or
+// until outcome releases the run if that comes first, and waits until every task runs.
 func startFaultRun(t *testing.T, res *render.Result, id string, hold time.Duration) *faultRun {
 	t.Helper()
 	r := &faultRun{release: res.Release.Metadata.Name, id: id, tasks: len(res.Release.TaskGroups)}
+	t.Cleanup(func() { r.endHolds(t) }) // a test that stops early leaves no task holding a worker
 	triggerRun(t, r.release, "airflow", "airkube_e2e_faults", id, "--conf", fmt.Sprintf(`{"seconds": %d}`, int(hold.Seconds())))
 	var tis map[string]taskInstance
 	if err := poll(5*time.Minute, func() (bool, error) {
@@ -63,6 +68,7 @@ func startFaultRun(t *testing.T, res *render.Result, id string, hold time.Durati
 // that did not end in success).
 func (r *faultRun) outcome(t *testing.T) (tries map[string]int, retries, lost int) {
 	t.Helper()
+	r.endHolds(t)
 	state, _ := waitRun(t, "airflow", "airkube_e2e_faults", r.id, 20*time.Minute)
 	tries = map[string]int{}
 	for _, row := range psql(t, "airflow", "SELECT task_id, coalesce(state, ''), try_number FROM task_instance WHERE dag_id = 'airkube_e2e_faults' AND run_id = '"+r.id+"'") {
@@ -79,6 +85,19 @@ func (r *faultRun) outcome(t *testing.T) (tries map[string]int, retries, lost in
 		t.Errorf("the fault run ended %s with %d task instances, want success with %d", state, len(tries), r.tasks)
 	}
 	return tries, retries, lost
+}
+
+// endHolds ends the run's holds: the DAG's tasks stop holding once a file named after the run is in
+// the DAG share's .airkube-released folder (testdata/dags/airkube_e2e.py).
+func (r *faultRun) endHolds(t *testing.T) {
+	t.Helper()
+	dir := filepath.Join(nasDir(t), "dags", ".airkube-released")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, r.id), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // firstTryOnly fails the test for every task that took more than one try; why says what the fault
@@ -265,7 +284,7 @@ func assertWorkerKilled(t *testing.T, res *render.Result) {
 func assertSchedulerAndDatabaseFaults(t *testing.T, res *render.Result) {
 	t.Helper()
 	release := res.Release.Metadata.Name
-	run := startFaultRun(t, res, "e2e-fault-control-"+runSuffix, 90*time.Second)
+	run := startFaultRun(t, res, "e2e-fault-control-"+runSuffix, untilReleased)
 	before := restartCounts(t, release)
 
 	_, oldIP, start := deleteScheduler(t, release)
@@ -278,7 +297,7 @@ func assertSchedulerAndDatabaseFaults(t *testing.T, res *render.Result) {
 	tis := taskInstances(t, "airflow", "airkube_e2e_faults", run.id)
 	for task, ti := range tis {
 		if ti.state != "running" {
-			t.Fatalf("task %s is %s before the database restart, want every task still running: %v (hold longer)", task, ti.state, tis)
+			t.Fatalf("task %s is %s before the database restart, want every task still running: %v", task, ti.state, tis)
 		}
 	}
 	before = restartCounts(t, release)
@@ -360,7 +379,7 @@ func TestE2EKindFaults(t *testing.T) {
 		two := renderWith(t, spec, []string{kindOverlay}, "components: {scheduler: {replicas: 2}}")
 		helmInstall(t, two)
 		defer helmInstall(t, res)
-		run := startFaultRun(t, two, "e2e-fault-scheduler2-"+runSuffix, 90*time.Second)
+		run := startFaultRun(t, two, "e2e-fault-scheduler2-"+runSuffix, untilReleased)
 		before := restartCounts(t, name)
 		gone, goneIP, start := deleteScheduler(t, name)
 		// The other scheduler heartbeats on without a gap, and a run triggered now is scheduled by it.

@@ -4,6 +4,7 @@ airkube_e2e_groups has one task per task group of whichever release parses this 
 with the release's own `airkube.task_group` helper: the Fortran group compiles and runs a Fortran
 program with its image's gfortran; every other group proves it does not have gfortran.
 """
+import os
 from datetime import datetime
 
 from airflow import DAG
@@ -73,13 +74,22 @@ with DAG("airkube_e2e_load", params={"tasks": 20}, **ARGS):
         count = PythonOperator(task_id="count_" + name, python_callable=_mapped, **task_group(name))
         BashOperator.partial(task_id="load_" + name, bash_command="true", **task_group(name)).expand(env=count.output)
 
-# Faults during a run (tests/e2e/kind_faults_test.go): a task on every group that holds for
-# params.seconds on its first try (the suite breaks something meanwhile) and ends at once on a retry.
+# Faults during a run (tests/e2e/kind_faults_test.go): a task on every group that holds on its first
+# try (the suite breaks something meanwhile) until params.seconds have passed or the suite releases
+# the run, and ends at once on a retry. The suite releases a run by creating a file named after it in
+# RELEASED, beside this file on the DAG share, which every component and task pod mounts alike.
+RELEASED = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".airkube-released")
+HOLD = """if [ {{ ti.try_number }} -eq 1 ]; then
+  i=0
+  while [ "$i" -lt {{ params.seconds }} ] && [ ! -e '%s/{{ run_id }}' ]; do sleep 1; i=$((i + 1)); done
+else
+  sleep 1
+fi
+echo "airkube held try={{ ti.try_number }} host=$(hostname)"
+""" % RELEASED
 with DAG("airkube_e2e_faults", params={"seconds": 120}, **ARGS):
     for name in sorted(airkube.GROUPS):
-        BashOperator(task_id="hold_" + name, **task_group(name),
-                     bash_command="sleep {{ params.seconds if ti.try_number == 1 else 1 }};"
-                                  " echo airkube held try={{ ti.try_number }} host=$(hostname)")
+        BashOperator(task_id="hold_" + name, bash_command=HOLD, **task_group(name))
 
 # A task that outlives an upgrade of another group (first group of the release: its default).
 with DAG("airkube_e2e_long", **ARGS):
