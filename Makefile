@@ -48,4 +48,4 @@ bench: ## Print render benchmarks (1, 10, 100 task groups) and the CLI's end-to-
 	hack/make-rules/bench.sh
 
 update-golden: ## Rewrite golden files from the current code; review the diff.
-	go test ./tests/ ./generator/validate/ ./generator/docs/ -update
+	go test ./tests/ ./generator/validate/ ./generator/docs/ ./generator/importer/ -update

@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 
 	"github.com/spf13/cobra"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
 	"github.com/airkube/airkube/generator/diag"
+	"github.com/airkube/airkube/generator/importer"
 	"github.com/airkube/airkube/generator/jsonschema"
 	"github.com/airkube/airkube/generator/render"
 )
@@ -92,7 +95,56 @@ func Run(args []string, stdout, stderr io.Writer) error {
 			return err
 		},
 	}
-	root.AddCommand(renderCmd, validateCmd, schemaCmd)
+	var valuesFiles []string
+	var specOut string
+	var importOpts importer.Options
+	importCmd := &cobra.Command{
+		Use:   "import -f VALUES [-f VALUES]... [-o SPEC] [--release NAME] [--namespace NS]",
+		Short: "Write an airkube spec from the official Airflow chart's values files; report every value on stderr",
+		Long: "Reads the values files of a release of the official Apache Airflow chart (1.15 to 1.22), later\n" +
+			"files over earlier ones as helm -f merges them, and writes the airkube spec that takes the release\n" +
+			"over (stdout, or the -o file). Every value the files set gets one report line on stderr: carried,\n" +
+			"and to which field, or not carried, and why; values that need your action come with the command\n" +
+			"to run. Passwords and keys in the values never reach the spec or the report.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			var inputs []importer.Input
+			for _, f := range valuesFiles {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					return report(stderr, err)
+				}
+				inputs = append(inputs, importer.Input{Name: f, Data: data})
+			}
+			res, err := importer.Import(inputs, importOpts)
+			if err != nil {
+				return report(stderr, err)
+			}
+			counts := map[importer.Verdict]int{}
+			for _, l := range res.Report {
+				fmt.Fprintln(stderr, l.String())
+				counts[l.Verdict]++
+			}
+			fmt.Fprintf(stderr, "airkube import: %d values: %d carried, %d not needed, %d not supported, %d need your action\n",
+				len(res.Report), counts[importer.Carried], counts[importer.NotNeeded], counts[importer.Unsupported], counts[importer.Action])
+			if specOut == "" {
+				_, err := stdout.Write(res.Spec)
+				return err
+			}
+			if err := writeFileAtomic(specOut, res.Spec); err != nil {
+				return report(stderr, err)
+			}
+			fmt.Fprintf(stdout, "wrote %s\n", specOut)
+			return nil
+		},
+	}
+	importCmd.Flags().StringArrayVarP(&valuesFiles, "file", "f", nil, "a values file of the official chart; repeatable, later files win")
+	importCmd.Flags().StringVarP(&specOut, "out", "o", "", "the spec file to write (default: stdout)")
+	importCmd.Flags().StringVar(&importOpts.Release, "release", "airflow", "the official chart's Helm release name, which the airkube release takes over")
+	importCmd.Flags().StringVar(&importOpts.Namespace, "namespace", "airflow", "the release's namespace")
+	_ = importCmd.MarkFlagRequired("file")
+
+	root.AddCommand(renderCmd, validateCmd, schemaCmd, importCmd)
 	err := root.Execute()
 	if err != nil && !errors.Is(err, errReported) {
 		fmt.Fprintln(stderr, "airkube:", err)
@@ -115,4 +167,22 @@ func printWarnings(stderr io.Writer, w diag.List) {
 	for _, p := range w {
 		fmt.Fprintln(stderr, p.String())
 	}
+}
+
+// writeFileAtomic writes data to path through a temporary file beside it, so a failed write leaves
+// the old file (or none) in place.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

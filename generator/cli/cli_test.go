@@ -115,3 +115,64 @@ func TestMissingFileFlag(t *testing.T) {
 		t.Errorf("render without -f: err %v, stderr %q; want an error naming the flag", err, stderr)
 	}
 }
+
+// TestImportWritesSpecAndReport: import writes the spec (to -o, or stdout) and one report line per
+// value on stderr, with the password's Secret command but never the password; the spec renders.
+func TestImportWritesSpecAndReport(t *testing.T) {
+	dir := t.TempDir()
+	values := write(t, dir, "values.yaml", `airflowVersion: "3.3.2"
+executor: CeleryExecutor
+postgresql: {enabled: false}
+data:
+  metadataConnection: {user: app, pass: "hunter2!x", host: pg.example.com, db: airflow}
+workers: {replicas: 3}
+`)
+	spec := filepath.Join(dir, "spec.yaml")
+	stdout, stderr, err := run(t, "import", "-f", values, "-o", spec, "--release", "wx", "--namespace", "etl")
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "wrote "+spec) {
+		t.Errorf("stdout %q does not say what was written", stdout)
+	}
+	for _, want := range []string{
+		values + ":6: workers.replicas: carried: to taskGroups[default].replicas",
+		"kubectl -n etl create secret generic wx-database --from-file=password=/dev/stdin",
+		"need your action",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("the report lacks %q:\n%s", want, stderr)
+		}
+	}
+	data, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data)+stderr, "hunter2") {
+		t.Errorf("the password reached the spec or the report")
+	}
+	if _, stderr, err := run(t, "render", "-f", spec, "--out", filepath.Join(dir, "out")); err != nil {
+		t.Fatalf("the imported spec does not render: %v\n%s", err, stderr)
+	}
+	if stdout, _, err := run(t, "import", "-f", values); err != nil || !strings.HasPrefix(stdout, "# Imported by `airkube import`") {
+		t.Errorf("without -o the spec goes to stdout: %v\n%s", err, stdout)
+	}
+}
+
+// TestImportBadValuesWritesNothing: values airkube cannot take over give the file, line and value,
+// and no spec file.
+func TestImportBadValuesWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	values := write(t, dir, "values.yaml", "airflowVersion: \"2.9.3\"\ndata: {metadataSecretName: db}\n")
+	spec := filepath.Join(dir, "spec.yaml")
+	_, stderr, err := run(t, "import", "-f", values, "-o", spec)
+	if err == nil {
+		t.Fatal("import of Airflow 2.9 succeeded")
+	}
+	if !strings.Contains(stderr, values+":1: airflowVersion: Airflow 2.9.3: airkube runs 2.11.x and 3.0 to 3.3") || !strings.Contains(stderr, "nothing was written") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if _, err := os.Stat(spec); !os.IsNotExist(err) {
+		t.Errorf("a spec was written: %v", err)
+	}
+}

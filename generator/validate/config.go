@@ -63,7 +63,7 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 		for _, key := range sortedMapKeys(cfg[section]) {
 			path := fmt.Sprintf("airflow.config.%s.%s", section, key)
 			full := strings.ToLower(section + "." + key)
-			if field, ok := managedKey(managed, full); ok {
+			if field, ok := ManagedKey(managed, full); ok {
 				c.errorf(path, "airkube sets this from %s; set that instead", field)
 				continue
 			}
@@ -87,9 +87,9 @@ func (c *checker) airflowConfig(cfg map[string]map[string]string, version string
 	}
 }
 
-// managedKey finds the managed key a user's key sets: itself, or the key its _cmd or _secret form
+// ManagedKey finds the managed key a user's key sets: itself, or the key its _cmd or _secret form
 // sets. A key whose own name ends in _secret (api_auth.jwt_secret) is matched as written first.
-func managedKey(managed map[string]string, key string) (string, bool) {
+func ManagedKey(managed map[string]string, key string) (string, bool) {
 	for _, k := range []string{key, strings.TrimSuffix(key, "_cmd"), strings.TrimSuffix(key, "_secret")} {
 		if field, ok := managed[k]; ok {
 			return field, true

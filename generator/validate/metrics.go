@@ -24,8 +24,8 @@ var MetricsManaged = map[string]string{
 	"metrics.timer_unit_consistency": "metrics (timers in milliseconds, as StatsD expects)",
 }
 
-// managedKeys is Managed plus, when the release has metrics, the [metrics] keys its version reads.
-func managedKeys(r *v1alpha1.AirflowRelease) map[string]string {
+// ManagedKeys is Managed plus, when the release has metrics, the [metrics] keys its version reads.
+func ManagedKeys(r *v1alpha1.AirflowRelease) map[string]string {
 	if r.Metrics == nil {
 		return Managed
 	}

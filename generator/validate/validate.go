@@ -118,7 +118,7 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.taskGroups(r, executors)
 	c.dataVolumes(r) // after taskGroups, which names the groups for messages
 	c.allPodOptions(r)
-	c.airflowConfig(r.Airflow.Config, r.Airflow.Version, managedKeys(r))
+	c.airflowConfig(r.Airflow.Config, r.Airflow.Version, ManagedKeys(r))
 	c.problems.Sort()
 	return c.problems
 }
