@@ -30,6 +30,15 @@ airkube.dev/task-group: {{ . }}
 {{- if ne .Release.Namespace $r.namespace -}}
 {{- fail (printf "these values were rendered by airkube for namespace %q, not %q: add --namespace %s" $r.namespace .Release.Namespace $r.namespace) -}}
 {{- end -}}
+{{- /* A downgrade to an older Airflow minor would run it on a database it cannot read: refuse it
+before anything changes. (Without lookup, as under Argo CD, the migration Job's preflight refuses it.) */ -}}
+{{- $was := dig "metadata" "annotations" "airkube.dev/airflow-version" "" (lookup "v1" "ConfigMap" .Release.Namespace $r.versionRecord) -}}
+{{- if $was -}}
+{{- $v := semver $was -}}
+{{- if semverCompare (printf "<%d.%d.0-0" $v.Major $v.Minor) $r.airflowVersion -}}
+{{- fail (printf "refused: this release runs Airflow %s, and its database is migrated to %s; running %s on it is a downgrade. Nothing was changed. To go back, back the database up, run `airflow db downgrade --to-version %s` with Airflow %s, then upgrade the release to %s." $was $was $r.airflowVersion $r.airflowVersion $was $r.airflowVersion) -}}
+{{- end -}}
+{{- end -}}
 {{- end }}
 
 {{/* An Airflow container: shared env and mounts, then the workload's own. */}}

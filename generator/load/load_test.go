@@ -202,7 +202,7 @@ func TestOverlayErrors(t *testing.T) {
 			name:     "$patch where no list item is",
 			spec:     base,
 			overlays: []string{"database:\n  $patch: delete\n"},
-			want:     `overlay1.yaml:2: database.$patch: unknown field "$patch"; valid fields are connectionSecret, host, name, passwordSecret, port, sslMode, type, user`,
+			want:     `overlay1.yaml:2: database.$patch: unknown field "$patch"; valid fields are connectionSecret, host, migration, name, passwordSecret, port, sslMode, type, user`,
 		},
 		{
 			name:     "unknown field in an overlay",
@@ -227,7 +227,7 @@ func TestOverlayErrors(t *testing.T) {
 			spec:     strings.Replace(base, "  host: pg.example.com", "  hots: pg.example.com", 1),
 			overlays: []string{"brokr: {}\n"},
 			want: `overlay1.yaml:1: brokr: unknown field "brokr"; valid fields are airflow, apiVersion, auth, broker, components, database, executor, kind, kubernetesAPI, metadata, metrics, networkPolicy, rbac, secrets, serviceAccount, storage, taskGroups, ui, xcom
-spec.yaml:12: database.hots: unknown field "hots"; valid fields are connectionSecret, host, name, passwordSecret, port, sslMode, type, user`,
+spec.yaml:12: database.hots: unknown field "hots"; valid fields are connectionSecret, host, migration, name, passwordSecret, port, sslMode, type, user`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,8 +16,12 @@ const (
 	AuthDir            = "/opt/airkube/auth"
 	PasswordsFile      = AuthDir + "/passwords.json"
 	UsersScript        = PythonDir + "/airkube_users.py"
+	PreflightScript    = PythonDir + "/airkube_preflight.py"
 	WebserverConfigDir = "/opt/airkube/webserver"
 )
+
+//go:embed python/airkube_preflight.py
+var preflightScript string
 
 //go:embed python/airkube_users.py
 var usersScript string

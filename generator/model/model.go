@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -59,13 +60,13 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 
 	cfg := rel.airflowCfg()
 	v := &Values{
-		Release: Release{Name: r.Metadata.Name, Namespace: r.Metadata.Namespace, AirflowVersion: r.Airflow.Version},
+		Release: Release{Name: r.Metadata.Name, Namespace: r.Metadata.Namespace, AirflowVersion: r.Airflow.Version, VersionRecord: rel.name("config")},
 		Labels:  r.Airflow.Labels,
 		ConfigMaps: map[string]map[string]string{
 			rel.name("config"): {"airflow.cfg": cfg, "db_uri.py": dbURIScript},
 			// The DAG helper lists the task groups; no pod hashes it, so adding a group
 			// restarts nothing. It is mounted as a folder, so it updates in place.
-			rel.name("python"): {"airkube.py": rel.dagHelper(), "airkube_users.py": usersScript},
+			rel.name("python"): {"airkube.py": rel.dagHelper(), "airkube_users.py": usersScript, "airkube_preflight.py": preflightScript},
 		},
 		ServiceAccounts: []ServiceAccount{{Name: rel.name("airflow")}},
 	}
@@ -307,16 +308,30 @@ func (r *release) storage() []Storage {
 	return out
 }
 
-// migration needs only the config volume (the first Airflow volume) of the Airflow pods.
+// migration needs only the config volume (the first Airflow volume) of the Airflow pods, and the
+// python folder for its preflight.
 func (r *release) migration(config corev1.Volume) Migration {
+	timeout, _ := time.ParseDuration(r.Database.Migration.Timeout) // validated
+	preflight := []string{"python", PreflightScript}
+	if r.Database.Migration.AllowXComRewrites {
+		preflight = append(preflight, "--allow-xcom-rewrites")
+	}
 	return Migration{
-		Name:         r.name("migrate-" + hash8(r.Airflow.Version, r.Airflow.Image)),
-		Image:        r.Airflow.Image,
-		Args:         []string{"airflow", "db", "migrate"},
-		Resources:    resources("250m", "512Mi", "1Gi"),
-		AirflowEnv:   true,
-		Volumes:      []corev1.Volume{config},
-		VolumeMounts: []corev1.VolumeMount{{Name: config.Name, MountPath: ConfigDir, ReadOnly: true}},
+		JobPod: JobPod{
+			Name:       r.name("migrate-" + hash8(r.Airflow.Version, r.Airflow.Image)),
+			Image:      r.Airflow.Image,
+			Args:       []string{"airflow", "db", "migrate"},
+			Resources:  resources("250m", "512Mi", "1Gi"),
+			AirflowEnv: true,
+			Volumes: []corev1.Volume{config, {Name: "python", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: r.name("python")}}}}},
+			VolumeMounts: []corev1.VolumeMount{{Name: config.Name, MountPath: ConfigDir, ReadOnly: true}, {Name: "python", MountPath: PythonDir, ReadOnly: true}},
+		},
+		Preflight: preflight,
+		// A failed migration ends: one retry for a passing blip, then a failed Job whose log says why,
+		// instead of restarting until helm gives up.
+		ActiveDeadlineSeconds: int64(timeout.Seconds()),
+		BackoffLimit:          1,
 	}
 }
 

@@ -61,6 +61,9 @@ type Release struct {
 	Name           string `json:"name"`
 	Namespace      string `json:"namespace"`
 	AirflowVersion string `json:"airflowVersion"`
+	// VersionRecord is the ConfigMap annotated with the Airflow version the release runs; the
+	// chart's guard reads it back to refuse a downgrade.
+	VersionRecord string `json:"versionRecord"`
 }
 
 // AirflowPods is what every Airflow container and task pod shares.
@@ -106,8 +109,16 @@ type RedisURL struct {
 // Migration is the Job running `airflow db migrate`. Name carries a hash of the Airflow
 // version and image (a new version re-runs migrations even on the same image) and the
 // chart appends a hash of the pod spec: a changed Job is a new Job, never an edit of an
-// immutable one.
-type Migration = JobPod
+// immutable one. Its preflight runs first, in an init container of the same image.
+type Migration struct {
+	JobPod
+	// Preflight is the init container's command: airkube_preflight.py, which refuses a downgrade and
+	// XCom values the migration would fail on or rewrite, before the schema is touched.
+	Preflight []string `json:"preflight"`
+	// ActiveDeadlineSeconds bounds the Job (database.migration.timeout); BackoffLimit is its retries.
+	ActiveDeadlineSeconds int64 `json:"activeDeadlineSeconds"`
+	BackoffLimit          int32 `json:"backoffLimit"`
+}
 
 // JobPod is a run-to-completion pod of one container on an Airflow image, drawn by one chart
 // helper for the migration Job and the log-retention CronJob.

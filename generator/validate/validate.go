@@ -191,6 +191,9 @@ func (c *checker) executors(r *v1alpha1.AirflowRelease, major uint64) v1alpha1.E
 }
 
 func (c *checker) database(d *v1alpha1.Database) {
+	if t, err := time.ParseDuration(d.Migration.Timeout); err != nil || t < time.Minute || t%time.Second != 0 {
+		c.errorf("database.migration.timeout", "%q is not a duration of whole seconds, at least a minute, like 1h or 90m", d.Migration.Timeout)
+	}
 	modes, known := postgresModes, true
 	switch d.Type {
 	case "postgres":

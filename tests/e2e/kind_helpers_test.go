@@ -56,6 +56,17 @@ func installDAGs(t *testing.T) {
 // helmInstall writes the rendered chart and runs the README's command with the plain helm CLI.
 func helmInstall(t *testing.T, res *render.Result, args ...string) time.Duration {
 	t.Helper()
+	out, took, err := helmTry(t, res, args...)
+	if err != nil {
+		dumpPods(t, res.Release.Metadata.Namespace)
+		t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return took
+}
+
+// helmTry is helmInstall that returns helm's output and error instead of failing the test.
+func helmTry(t *testing.T, res *render.Result, args ...string) (string, time.Duration, error) {
+	t.Helper()
 	helm := os.Getenv("AIRKUBE_HELM")
 	if helm == "" {
 		t.Fatal("AIRKUBE_HELM is not set (make e2e-kind builds the pinned Helm CLI)")
@@ -69,12 +80,8 @@ func helmInstall(t *testing.T, res *render.Result, args ...string) time.Duration
 		args = []string{"upgrade", "--install", name, filepath.Join(out, name), "--namespace", ns, "--wait", "--wait-for-jobs", "--timeout", "15m"}
 	}
 	start := time.Now()
-	cmd := exec.Command(helm, append(args, "--kubeconfig", cluster.kubeconfig)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		dumpPods(t, ns)
-		t.Fatalf("%s: %v\n%s", cmd, err, b)
-	}
-	return time.Since(start)
+	b, err := exec.Command(helm, append(args, "--kubeconfig", cluster.kubeconfig)...).CombinedOutput()
+	return string(b), time.Since(start), err
 }
 
 // dumpPods logs every pod's phase and its containers' states, to say why a release is not ready.

@@ -359,7 +359,8 @@ taskGroups:
     nodeSelector: {pool: legacy}
 `
 
-// TestE2EKind211 runs the same DAG on the 2.11.2 KubernetesExecutor release: every task in its own pod.
+// TestE2EKind211 runs the same DAG on the 2.11.2 KubernetesExecutor release: every task in its own pod;
+// then upgrades it in place to 3.3.2 (assertUpgrade211To33).
 func TestE2EKind211(t *testing.T) {
 	kindOnly(t)
 	const name = "legacy-kx"
@@ -389,5 +390,6 @@ func TestE2EKind211(t *testing.T) {
 	run := "e2e-211-groups-" + runSuffix
 	figure(t, "kind legacy-kx (2.11) DAG run through 2 groups", runGroups(t, name, "airflow211", run))
 	assertGroupsRan(t, res, "airflow211", run, rec, legacyNode(t))
+	assertUpgrade211To33(t, res, "airflow211", run)
 	helmInstall(t, res, "uninstall", name, "--namespace", kindNS, "--wait", "--timeout", "5m")
 }

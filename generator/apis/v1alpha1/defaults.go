@@ -19,7 +19,10 @@ const (
 	DefaultGitSyncImage      = "registry.k8s.io/git-sync/git-sync:v4.4.2"
 	DefaultCAKey             = "ca.crt"
 	DefaultUID               = int64(50000)
-	DefaultGID               = int64(0)
+	// DefaultMigrationTimeout outlasts helm's 5 minutes: big 3.x migrations take longer (apache/airflow
+	// #63866), and a bounded Job still ends with its reason instead of restarting until helm gives up.
+	DefaultMigrationTimeout = "1h"
+	DefaultGID              = int64(0)
 )
 
 // DefaultStatsDImage is the exporter the real-Airflow tests build from source: its tag is
@@ -49,6 +52,9 @@ func SetDefaults(r *AirflowRelease) {
 		r.Executor = "LocalExecutor"
 	}
 	d := &r.Database
+	if d.Migration.Timeout == "" {
+		d.Migration.Timeout = DefaultMigrationTimeout
+	}
 	if d.Port == 0 {
 		switch d.Type {
 		case "postgres":

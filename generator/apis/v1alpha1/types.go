@@ -87,6 +87,17 @@ type Database struct {
 	PasswordSecret   *SecretKey `json:"passwordSecret,omitempty" doc:"the Secret holding the password; it is read at run time and never copied"`
 	SSLMode          string     `json:"sslMode,omitempty" doc:"postgres: disable, allow, prefer, require, verify-ca, verify-full; mysql: DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY"`
 	ConnectionSecret *SecretKey `json:"connectionSecret,omitempty" doc:"instead of host..passwordSecret: a Secret key holding the whole SQLAlchemy URI"`
+	Migration        Migration  `json:"migration,omitempty" doc:"how the migration Job runs airflow db migrate"`
+}
+
+// Migration bounds the migration Job and says what its preflight may let through. The preflight runs
+// first, in the new image: it refuses a database newer than the new Airflow (a downgrade) and, from
+// 2.x to 3.x, XCom values the 3.0 migration would fail on or rewrite, naming their rows, before the
+// schema is touched.
+type Migration struct {
+	Timeout string `json:"timeout,omitempty" doc:"the Job fails after this long (activeDeadlineSeconds), with its reason in its log; give helm a --timeout as long; default 1h"`
+	// AllowXComRewrites lets the target's own migration sanitise values instead of refusing them.
+	AllowXComRewrites bool `json:"allowXComRewrites,omitempty" doc:"2.x to 3.x: let Airflow's migration rewrite XCom values strict JSON cannot hold (NaN and Infinity become null, U+0000 is removed) where it can, instead of stopping the upgrade to let you fix them"`
 }
 
 // SecretKey points at one key of a Secret in the release's namespace.
