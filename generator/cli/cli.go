@@ -18,6 +18,7 @@ import (
 	"github.com/airkube/airkube/generator/importer"
 	"github.com/airkube/airkube/generator/jsonschema"
 	"github.com/airkube/airkube/generator/render"
+	"github.com/airkube/airkube/generator/upgrade"
 )
 
 // errReported marks an error already printed to stderr.
@@ -144,7 +145,55 @@ func Run(args []string, stdout, stderr io.Writer) error {
 	importCmd.Flags().StringVar(&importOpts.Namespace, "namespace", "airflow", "the release's namespace")
 	_ = importCmd.MarkFlagRequired("file")
 
-	root.AddCommand(renderCmd, validateCmd, schemaCmd, importCmd)
+	var from string
+	upgradeCmd := &cobra.Command{
+		Use:   "upgrade-check --from RUNNING -f SPEC [--overlay PATH]...",
+		Short: "Say what an upgrade from the running spec to SPEC changes; exit 1 if it cannot go ahead",
+		Long: "Compares the spec the release runs (--from) with the one about to be installed (-f), both with\n" +
+			"the same overlays: across Airflow versions it lists what Airflow 3 replaces (webserver, logins,\n" +
+			"REST API), the airflow.cfg keys renamed or removed, and what the migration Job checks first; a\n" +
+			"downgrade is an error. Then it prints the new spec's own problems, as validate does.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			old, oldProblems, err := render.Release(from, overlays...)
+			if err != nil {
+				return report(stderr, err)
+			}
+			if old == nil || oldProblems.Err() != nil {
+				return report(stderr, oldProblems.Errors())
+			}
+			next, problems, err := render.Release(spec, overlays...)
+			if err != nil {
+				return report(stderr, err)
+			}
+			if next == nil {
+				return report(stderr, problems)
+			}
+			notes, err := upgrade.Check(old, next)
+			if err != nil {
+				return report(stderr, err)
+			}
+			failed := false
+			for _, n := range notes {
+				fmt.Fprintln(stdout, n.String())
+				failed = failed || n.Severity == upgrade.Error
+			}
+			printWarnings(stderr, problems.Warnings())
+			if err := problems.Err(); err != nil {
+				return report(stderr, err)
+			}
+			if failed {
+				fmt.Fprintln(stderr, "airkube: the upgrade cannot go ahead")
+				return errReported
+			}
+			return nil
+		},
+	}
+	addSpecFlags(upgradeCmd)
+	upgradeCmd.Flags().StringVar(&from, "from", "", "the spec the release runs now")
+	_ = upgradeCmd.MarkFlagRequired("from")
+
+	root.AddCommand(renderCmd, validateCmd, schemaCmd, importCmd, upgradeCmd)
 	err := root.Execute()
 	if err != nil && !errors.Is(err, errReported) {
 		fmt.Fprintln(stderr, "airkube:", err)

@@ -176,3 +176,19 @@ func TestImportBadValuesWritesNothing(t *testing.T) {
 		t.Errorf("a spec was written: %v", err)
 	}
 }
+
+// TestUpgradeCheck: the notes of a 2.11 to 3.3 move on stdout; a downgrade exits 1.
+func TestUpgradeCheck(t *testing.T) {
+	dir := t.TempDir()
+	old := strings.Replace(valid, "executor: LocalExecutor", "airflow: {version: \"2.11.2\"}\nexecutor: LocalExecutor", 1)
+	from := write(t, dir, "old.yaml", old)
+	to := write(t, dir, "new.yaml", strings.Replace(old, "2.11.2", "3.3.2", 1))
+	stdout, stderr, err := run(t, "upgrade-check", "--from", from, "-f", to)
+	if err != nil || !strings.Contains(stdout, "change: the webserver becomes the api-server") {
+		t.Errorf("upgrade-check 2.11 -> 3.3: %v\n%s%s", err, stdout, stderr)
+	}
+	stdout, stderr, err = run(t, "upgrade-check", "--from", to, "-f", from)
+	if err == nil || !strings.Contains(stdout, "error: Airflow 3.3.2 to 2.11.2 is a downgrade") || !strings.Contains(stderr, "cannot go ahead") {
+		t.Errorf("upgrade-check 3.3 -> 2.11: %v\n%s%s", err, stdout, stderr)
+	}
+}

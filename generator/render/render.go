@@ -114,6 +114,23 @@ func reported(path string, problems diag.List) bool {
 }
 
 // check defaults the loaded release and returns every problem it has.
+// Release loads and defaults a spec with its overlays and validates it: the release (nil when the
+// files cannot be read into one) and every problem found.
+func Release(spec string, overlays ...string) (*v1alpha1.AirflowRelease, diag.List, error) {
+	loaded, err := load.Files(spec, overlays)
+	if err != nil {
+		l, ok := loadProblems(loaded, err).(diag.List)
+		if !ok {
+			return nil, nil, err
+		}
+		if loaded == nil {
+			return nil, l, nil
+		}
+		return loaded.Release, l, nil // loadProblems validated the partial release too
+	}
+	return loaded.Release, check(loaded), nil
+}
+
 func check(loaded *load.Result) diag.List {
 	v1alpha1.SetDefaults(loaded.Release)
 	return validate.Validate(loaded.Release, loaded.Index.Locate)
