@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -911,6 +912,10 @@ func (im *importer) config() {
 			if !v.set() || v.isMap() || v.isList() {
 				continue
 			}
+			if full == "core.simple_auth_manager_users" && im.major == 3 {
+				im.simpleUsers(v)
+				continue
+			}
 			if field, ok := validate.ManagedKey(managed, full); ok {
 				im.report(v, NotNeeded, "airkube sets it from %s", field)
 				continue
@@ -959,6 +964,31 @@ func (im *importer) config() {
 			im.report(v, Carried, "to airflow.config.%s.%s", s, k)
 		}
 	}
+}
+
+// simpleUsers carries SimpleAuthManager's users ("name:role,..."): airkube keeps their passwords in a
+// Secret, where SimpleAuthManager generated them into a file of the api-server's.
+func (im *importer) simpleUsers(v value) {
+	secret := im.opt.Release + "-users"
+	roles := map[string]string{"admin": "Admin", "op": "Op", "user": "User", "viewer": "Viewer"}
+	var names []string
+	for _, entry := range strings.Split(v.str(), ",") {
+		name, role, _ := strings.Cut(strings.TrimSpace(entry), ":")
+		if name == "" {
+			continue
+		}
+		r, ok := roles[strings.ToLower(role)]
+		if !ok {
+			im.fail(v, "%q: role %q is not one of SimpleAuthManager's (admin, op, user, viewer)", entry, role)
+			continue
+		}
+		names = append(names, name)
+		if slices.ContainsFunc(im.spec.Auth.Users, func(u v1alpha1.User) bool { return u.Username == name }) {
+			continue // the chart's default user, already carried
+		}
+		im.spec.Auth.Users = append(im.spec.Auth.Users, v1alpha1.User{Username: name, Role: r, PasswordSecret: &v1alpha1.SecretKey{Name: secret, Key: name}})
+	}
+	im.report(v, Action, "to auth.users (%s); their passwords go in Secret %s, one key per user: %s", strings.Join(names, ", "), secret, im.secretCmd(secret, names...))
 }
 
 // authManager is the login system: airkube's 3.x logins are SimpleAuthManager users from Secrets.
