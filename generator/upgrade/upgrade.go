@@ -50,7 +50,9 @@ func Check(from, to *v1alpha1.AirflowRelease) ([]Note, error) {
 		return nil, fmt.Errorf("the new spec's airflow.version %q: %w", to.Airflow.Version, err)
 	}
 	var notes []Note
-	add := func(s Severity, format string, args ...any) { notes = append(notes, Note{s, fmt.Sprintf(format, args...)}) }
+	add := func(s Severity, format string, args ...any) {
+		notes = append(notes, Note{s, fmt.Sprintf(format, args...)})
+	}
 	switch {
 	case b.Major() < a.Major() || (b.Major() == a.Major() && b.Minor() < a.Minor()):
 		add(Error, "Airflow %s to %s is a downgrade: the chart refuses it before anything changes, and the migration Job's preflight refuses a database a newer Airflow migrated. Back the database up and run `airflow db downgrade --to-version %s` with Airflow %s first.", a, b, b, a)
@@ -75,7 +77,9 @@ func Check(from, to *v1alpha1.AirflowRelease) ([]Note, error) {
 // toThree is what Airflow 3 replaces in a 2.x release.
 func toThree(from, to *v1alpha1.AirflowRelease) []Note {
 	var notes []Note
-	add := func(s Severity, format string, args ...any) { notes = append(notes, Note{s, fmt.Sprintf(format, args...)}) }
+	add := func(s Severity, format string, args ...any) {
+		notes = append(notes, Note{s, fmt.Sprintf(format, args...)})
+	}
 	name := to.Metadata.Name
 	add(Info, "XCom moves from binary to JSON (migration 0049): the preflight stops the upgrade, naming each row, for values it cannot convert (not UTF-8, not JSON, over jsonb's 255 MiB) and for NaN, Infinity and U+0000, which the migration rewrites or fails on; database.migration.allowXComRewrites lets the rewrite happen where the new Airflow does it. Pickled values go to the _xcom_archive table.")
 	add(Change, "the webserver becomes the api-server: Deployment and Service %s-webserver are replaced by %s-api-server (port 8080); port-forwards, monitors and anything else that names the old Service must follow. ui.ingress and ui.gateway follow on their own.", name, name)
