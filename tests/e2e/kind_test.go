@@ -366,9 +366,9 @@ func TestE2EKind211(t *testing.T) {
 	const name = "legacy-kx"
 	kindEnvironment(t)
 	installDAGs(t)
-	if len(psql(t, "airflow", "SELECT 1 FROM pg_database WHERE datname = 'airflow211'")) == 0 {
-		psql(t, "airflow", "CREATE DATABASE airflow211")
-	}
+	// A fresh database: the test upgrades it to 3.3, and 2.11 must not meet a 3.3 schema on a rerun.
+	psql(t, "airflow", "DROP DATABASE IF EXISTS airflow211 WITH (FORCE)")
+	psql(t, "airflow", "CREATE DATABASE airflow211")
 	res := renderWith(t, filepath.Join(repoRoot, "tests", "golden", "kubernetes-2.11", "spec.yaml"), nil, kx211Overlay)
 	rec := recordTaskPods(t, kindNS)
 	figure(t, "kind legacy-kx (2.11) install to ready", helmInstall(t, res))
