@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,6 +77,12 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 			t.Errorf("%s runs %s after the upgrade", deployment, image)
 		}
 	}
+	// The refused Job stays for kubectl logs; an upgrade that changes nothing migrates nothing again.
+	jobs := migrationJobs(t, name)
+	helmInstall(t, upgraded)
+	if again := migrationJobs(t, name); strings.Join(again, " ") != strings.Join(jobs, " ") || len(jobs) != 2 {
+		t.Errorf("migration Jobs %v after an upgrade that changed nothing, %v before; want the refused one and the one that ran", again, jobs)
+	}
 
 	// The user of 2.11 logs in to 3.3 with the password of its Secret; the old run and its log are there.
 	api := connectAPIServer(t, name, "admin", kindAdminPassword)
@@ -131,6 +138,22 @@ func migrationFailure(t *testing.T, release string) string {
 		}
 	}
 	return b.String()
+}
+
+// migrationJobs are the names of the release's migration Jobs, sorted.
+func migrationJobs(t *testing.T, release string) []string {
+	t.Helper()
+	jobs, err := cluster.client.BatchV1().Jobs(kindNS).List(context.Background(), metav1.ListOptions{
+		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=migrate"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, j := range jobs.Items {
+		names = append(names, j.Name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func lastLine(s string) string {
