@@ -31,12 +31,21 @@ airkube.dev/task-group: {{ . }}
 {{- fail (printf "these values were rendered by airkube for namespace %q, not %q: add --namespace %s" $r.namespace .Release.Namespace $r.namespace) -}}
 {{- end -}}
 {{- /* A downgrade to an older Airflow minor would run it on a database it cannot read: refuse it
-before anything changes. (Without lookup, as under Argo CD, the migration Job's preflight refuses it.) */ -}}
-{{- $was := dig "metadata" "annotations" "airkube.dev/airflow-version" "" (lookup "v1" "ConfigMap" .Release.Namespace $r.versionRecord) -}}
+before anything changes. The version the database is migrated to is that of the newest migration Job
+of the release that completed (a refused or failed one migrated nothing). Without lookup, as under
+Argo CD, the migration Job's preflight refuses it. */ -}}
+{{- $was := "" -}}
+{{- range (dig "items" list (lookup "batch/v1" "Job" .Release.Namespace "")) -}}
+{{- $l := .metadata.labels | default dict -}}
+{{- if and (eq (get $l "app.kubernetes.io/instance") $r.name) (eq (get $l "app.kubernetes.io/component") "migrate") (gt (int (dig "status" "succeeded" 0 .)) 0) -}}
+{{- $v := get $l "app.kubernetes.io/version" -}}
+{{- if and $v (or (not $was) (semverCompare (printf ">%s" $was) $v)) }}{{ $was = $v }}{{ end -}}
+{{- end -}}
+{{- end -}}
 {{- if $was -}}
 {{- $v := semver $was -}}
 {{- if semverCompare (printf "<%d.%d.0-0" $v.Major $v.Minor) $r.airflowVersion -}}
-{{- fail (printf "refused: this release runs Airflow %s, and its database is migrated to %s; running %s on it is a downgrade. Nothing was changed. To go back, back the database up, run `airflow db downgrade --to-version %s` with Airflow %s, then upgrade the release to %s." $was $was $r.airflowVersion $r.airflowVersion $was $r.airflowVersion) -}}
+{{- fail (printf "refused: this release's database is migrated to Airflow %s; running %s on it is a downgrade. Nothing was changed. To go back, back the database up, run `airflow db downgrade --to-version %s` with Airflow %s, then upgrade the release to %s." $was $r.airflowVersion $r.airflowVersion $was $r.airflowVersion) -}}
 {{- end -}}
 {{- end -}}
 {{- end }}

@@ -60,7 +60,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 
 	cfg := rel.airflowCfg()
 	v := &Values{
-		Release: Release{Name: r.Metadata.Name, Namespace: r.Metadata.Namespace, AirflowVersion: r.Airflow.Version, VersionRecord: rel.name("config")},
+		Release: Release{Name: r.Metadata.Name, Namespace: r.Metadata.Namespace, AirflowVersion: r.Airflow.Version},
 		Labels:  r.Airflow.Labels,
 		ConfigMaps: map[string]map[string]string{
 			rel.name("config"): {"airflow.cfg": cfg, "db_uri.py": dbURIScript},

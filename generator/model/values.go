@@ -61,9 +61,6 @@ type Release struct {
 	Name           string `json:"name"`
 	Namespace      string `json:"namespace"`
 	AirflowVersion string `json:"airflowVersion"`
-	// VersionRecord is the ConfigMap annotated with the Airflow version the release runs; the
-	// chart's guard reads it back to refuse a downgrade.
-	VersionRecord string `json:"versionRecord"`
 }
 
 // AirflowPods is what every Airflow container and task pod shares.

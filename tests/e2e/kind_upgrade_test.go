@@ -10,7 +10,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/airkube/airkube/generator/render"
@@ -49,9 +52,34 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 	psql(t, db, "UPDATE xcom SET value = '\\xfffe00'::bytea WHERE "+where)
 
 	upgraded := renderWith(t, spec, nil, kx211Overlay, upgradeTo33)
-	out, took, err := helmTry(t, upgraded)
+	// Helm 3's --wait checks the Deployments, whose new pods wait for the migration, before Jobs: it
+	// reports the failed Job at its timeout, so this try gets a short one. The Job itself fails at once.
+	chart := filepath.Join(t.TempDir(), "chart")
+	if err := render.Write(upgraded, chart); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	failedAt := make(chan time.Duration, 1)
+	go func() {
+		_ = poll(5*time.Minute, func() (bool, error) {
+			for _, j := range migrationJobsFailed(t, name) {
+				if j {
+					failedAt <- time.Since(start)
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+		close(failedAt)
+	}()
+	took, out, err := helmCLI(t, "upgrade", name, filepath.Join(chart, name), "--namespace", kindNS, "--wait", "--wait-for-jobs", "--timeout", "2m")
 	if err == nil {
 		t.Fatalf("the upgrade over an XCom the migration cannot convert succeeded:\n%s", out)
+	}
+	if d, ok := <-failedAt; ok {
+		fmt.Printf("FIGURE kind upgrade 2.11 -> 3.3 refused: the migration Job failed %.1f s after helm upgrade began\n", d.Seconds())
+	} else {
+		t.Errorf("the migration Job did not fail within 5 minutes of the refused upgrade")
 	}
 	message := migrationFailure(t, name)
 	for _, want := range []string{"airkube preflight: refused", "task_id='" + task + "'", "not UTF-8", "Nothing was changed"} {
@@ -62,7 +90,7 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 	if got := revision(); got != at211 {
 		t.Errorf("the refused upgrade changed the schema: %s, was %s", got, at211)
 	}
-	fmt.Printf("FIGURE kind upgrade 2.11 -> 3.3 refused by the preflight: helm failed after %.1f s; helm said: %s\n",
+	fmt.Printf("FIGURE kind upgrade 2.11 -> 3.3 refused by the preflight: helm (--timeout 2m) failed after %.1f s; helm said: %s\n",
 		took.Seconds(), lastLine(out))
 
 	// Fixed: the same command goes through.
@@ -138,6 +166,24 @@ func migrationFailure(t *testing.T, release string) string {
 		}
 	}
 	return b.String()
+}
+
+// migrationJobsFailed says, for each migration Job of the release, whether it failed.
+func migrationJobsFailed(t *testing.T, release string) map[string]bool {
+	jobs, err := cluster.client.BatchV1().Jobs(kindNS).List(context.Background(), metav1.ListOptions{
+		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=migrate"})
+	out := map[string]bool{}
+	if err != nil {
+		return out
+	}
+	for _, j := range jobs.Items {
+		for _, c := range j.Status.Conditions {
+			if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
+				out[j.Name] = true
+			}
+		}
+	}
+	return out
 }
 
 // migrationJobs are the names of the release's migration Jobs, sorted.
