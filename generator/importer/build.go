@@ -649,7 +649,7 @@ func (im *importer) podOptions(g *v1alpha1.TaskGroup, w value) {
 		}
 	}
 	im.each(NotNeeded, "airkube's ServiceAccounts are its own; a group gets one with serviceAccount.annotations", w.get("serviceAccount", "create"), w.get("serviceAccount", "name"), w.get("serviceAccount", "automountServiceAccountToken"))
-	im.each(Unsupported, "mount storage.volumes by name with taskGroups[].volumes instead", w.get("extraVolumes"), w.get("extraVolumeMounts"))
+	im.each(Unsupported, "put the volume in storage.volumes and list it by name in taskGroups[].volumes or components.*.volumes", w.get("extraVolumes"), w.get("extraVolumeMounts"))
 	im.each(Unsupported, "airkube's worker ports are its own", w.get("extraPorts"))
 	im.each(Unsupported, "not an airkube option", w.get("hostAliases"), w.get("runtimeClassName"), w.get("annotations"))
 }

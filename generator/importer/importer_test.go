@@ -275,10 +275,7 @@ func TestImportChartDefaults(t *testing.T) {
 	if _, err := os.Stat(chart); os.IsNotExist(err) {
 		t.Skip("the official chart is not in ../shared/peers")
 	}
-	own := filepath.Join(t.TempDir(), "external-db.yaml")
-	if err := os.WriteFile(own, []byte("postgresql: {enabled: false}\ndata: {metadataSecretName: airflow-metadata}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	own := filepath.Join("testdata", "chart-1.19.0-values", "external-db.yaml")
 	data, _ := os.ReadFile(chart)
 	ownData, _ := os.ReadFile(own)
 	res, err := Import([]Input{{Name: chart, Data: data}, {Name: own, Data: ownData}}, Options{})
@@ -299,6 +296,8 @@ func TestImportChartDefaults(t *testing.T) {
 		counts[l.Verdict]++
 	}
 	t.Logf("the chart's values.yaml: %d report lines: %v", len(res.Report), counts)
+	// The whole account, kept: what the importer carries of the chart and why it leaves the rest.
+	golden.Check(t, filepath.Join("testdata", "chart-1.19.0-values", "report.txt"), []byte(reportText(res.Report)))
 }
 
 // TestImportOfficialOnKind imports the values that made the official chart run on airkube's kind
