@@ -369,6 +369,12 @@ func TestE2EKind211(t *testing.T) {
 	// A fresh database: the test upgrades it to 3.3, and 2.11 must not meet a 3.3 schema on a rerun.
 	psql(t, "airflow", "DROP DATABASE IF EXISTS airflow211 WITH (FORCE)")
 	psql(t, "airflow", "CREATE DATABASE airflow211")
+	// Nor an earlier run's refused migration Job, which uninstall leaves for its logs.
+	background := metav1.DeletePropagationBackground
+	if err := cluster.client.BatchV1().Jobs(kindNS).DeleteCollection(context.Background(), metav1.DeleteOptions{PropagationPolicy: &background},
+		metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + name}); err != nil {
+		t.Fatal(err)
+	}
 	res := renderWith(t, filepath.Join(repoRoot, "tests", "golden", "kubernetes-2.11", "spec.yaml"), nil, kx211Overlay)
 	rec := recordTaskPods(t, kindNS)
 	figure(t, "kind legacy-kx (2.11) install to ready", helmInstall(t, res))
