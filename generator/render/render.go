@@ -71,14 +71,8 @@ func Inputs(spec load.Input, overlays ...load.Input) (*Result, error) {
 
 // Check loads, defaults and validates without rendering; it returns every problem.
 func Check(spec string, overlays ...string) (diag.List, error) {
-	loaded, err := load.Files(spec, overlays)
-	if err != nil {
-		if l, ok := loadProblems(loaded, err).(diag.List); ok {
-			return l, nil
-		}
-		return nil, err
-	}
-	return check(loaded), nil
+	_, problems, err := Release(spec, overlays...)
+	return problems, err
 }
 
 // loadProblems is a failed load's error, with the validation problems of what could be loaded

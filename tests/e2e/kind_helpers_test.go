@@ -64,13 +64,21 @@ func helmInstall(t *testing.T, res *render.Result, args ...string) time.Duration
 	return took
 }
 
-// helmTry is helmInstall that returns helm's output and error instead of failing the test.
-func helmTry(t *testing.T, res *render.Result, args ...string) (string, time.Duration, error) {
+// helmCLI runs the pinned helm CLI against the kind cluster.
+func helmCLI(t *testing.T, args ...string) (time.Duration, string, error) {
 	t.Helper()
 	helm := os.Getenv("AIRKUBE_HELM")
 	if helm == "" {
 		t.Fatal("AIRKUBE_HELM is not set (make e2e-kind builds the pinned Helm CLI)")
 	}
+	start := time.Now()
+	out, err := exec.Command(helm, append(args, "--kubeconfig", cluster.kubeconfig)...).CombinedOutput()
+	return time.Since(start), string(out), err
+}
+
+// helmTry is helmInstall that returns helm's output and error instead of failing the test.
+func helmTry(t *testing.T, res *render.Result, args ...string) (string, time.Duration, error) {
+	t.Helper()
 	name, ns := res.Release.Metadata.Name, res.Release.Metadata.Namespace
 	out := t.TempDir()
 	if err := render.Write(res, out); err != nil {
@@ -79,9 +87,8 @@ func helmTry(t *testing.T, res *render.Result, args ...string) (string, time.Dur
 	if len(args) == 0 {
 		args = []string{"upgrade", "--install", name, filepath.Join(out, name), "--namespace", ns, "--wait", "--wait-for-jobs", "--timeout", "15m"}
 	}
-	start := time.Now()
-	b, err := exec.Command(helm, append(args, "--kubeconfig", cluster.kubeconfig)...).CombinedOutput()
-	return string(b), time.Since(start), err
+	took, out, err := helmCLI(t, args...)
+	return out, took, err
 }
 
 // dumpPods logs every pod's phase and its containers' states, to say why a release is not ready.

@@ -204,18 +204,6 @@ func TestE2EKindTakeover(t *testing.T) {
 // chart's leftovers spares until the end.
 var secretsKeep = map[string]bool{}
 
-// helmCLI runs the pinned helm CLI against the kind cluster.
-func helmCLI(t *testing.T, args ...string) (time.Duration, string, error) {
-	t.Helper()
-	helm := os.Getenv("AIRKUBE_HELM")
-	if helm == "" {
-		t.Fatal("AIRKUBE_HELM is not set (make e2e-kind builds the pinned Helm CLI)")
-	}
-	start := time.Now()
-	out, err := exec.Command(helm, append(args, "--kubeconfig", cluster.kubeconfig)...).CombinedOutput()
-	return time.Since(start), string(out), err
-}
-
 // byHandShell runs a command as a user of the README's kind steps would: with the environment the
 // steps export first (the cluster's kubeconfig, its kubectl and helm on PATH).
 func byHandShell(t *testing.T, command string) (string, error) {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,11 +61,9 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 	failedAt := make(chan time.Duration, 1)
 	go func() {
 		_ = poll(5*time.Minute, func() (bool, error) {
-			for _, j := range migrationJobsFailed(t, name) {
-				if j {
-					failedAt <- time.Since(start)
-					return true, nil
-				}
+			if migrationJobFailed(name) {
+				failedAt <- time.Since(start)
+				return true, nil
 			}
 			return false, nil
 		})
@@ -106,9 +103,9 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 		}
 	}
 	// The refused Job stays for kubectl logs; an upgrade that changes nothing migrates nothing again.
-	jobs := migrationJobs(t, name)
+	jobs := migrationJobNames(t, name)
 	helmInstall(t, upgraded)
-	if again := migrationJobs(t, name); strings.Join(again, " ") != strings.Join(jobs, " ") || len(jobs) != 2 {
+	if again := migrationJobNames(t, name); strings.Join(again, " ") != strings.Join(jobs, " ") || len(jobs) != 2 {
 		t.Errorf("migration Jobs %v after an upgrade that changed nothing, %v before; want the refused one and the one that ran", again, jobs)
 	}
 
@@ -168,37 +165,30 @@ func migrationFailure(t *testing.T, release string) string {
 	return b.String()
 }
 
-// migrationJobsFailed says, for each migration Job of the release, whether it failed.
-func migrationJobsFailed(t *testing.T, release string) map[string]bool {
-	jobs, err := cluster.client.BatchV1().Jobs(kindNS).List(context.Background(), metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=migrate"})
-	out := map[string]bool{}
-	if err != nil {
-		return out
-	}
-	for _, j := range jobs.Items {
+// migrationJobFailed says whether one of the release's migration Jobs failed.
+func migrationJobFailed(release string) bool {
+	jobs, _ := migrationJobs(kindNS, release)
+	for _, j := range jobs {
 		for _, c := range j.Status.Conditions {
 			if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
-				out[j.Name] = true
+				return true
 			}
 		}
 	}
-	return out
+	return false
 }
 
-// migrationJobs are the names of the release's migration Jobs, sorted.
-func migrationJobs(t *testing.T, release string) []string {
+// migrationJobNames are the names of the release's migration Jobs, sorted.
+func migrationJobNames(t *testing.T, release string) []string {
 	t.Helper()
-	jobs, err := cluster.client.BatchV1().Jobs(kindNS).List(context.Background(), metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=migrate"})
+	jobs, err := migrationJobs(kindNS, release)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, j := range jobs.Items {
+	for _, j := range jobs {
 		names = append(names, j.Name)
 	}
-	slices.Sort(names)
 	return names
 }
 

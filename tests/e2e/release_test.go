@@ -60,6 +60,17 @@ func rolled(before, after map[string]string) []string {
 	return out
 }
 
+// migrationJobs are the release's migration Jobs, sorted by name.
+func migrationJobs(ns, release string) ([]batchv1.Job, error) {
+	jobs, err := cluster.client.BatchV1().Jobs(ns).List(context.Background(), metav1.ListOptions{
+		LabelSelector: "app.kubernetes.io/instance=" + release + ",app.kubernetes.io/component=migrate"})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(jobs.Items, func(i, j int) bool { return jobs.Items[i].Name < jobs.Items[j].Name })
+	return jobs.Items, nil
+}
+
 func secretData(t *testing.T, ns string, names ...string) map[string]map[string][]byte {
 	t.Helper()
 	out := map[string]map[string][]byte{}
@@ -95,19 +106,19 @@ func assertReady(t *testing.T, res *render.Result) {
 			t.Errorf("Deployment %s: %d available, %d updated, want %d", d.Name, d.Status.AvailableReplicas, d.Status.UpdatedReplicas, want)
 		}
 	}
-	jobs, err := cluster.client.BatchV1().Jobs(ns).List(ctx, list(t, ns, "app.kubernetes.io/instance="+name+",app.kubernetes.io/component=migrate"))
+	jobs, err := migrationJobs(ns, name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// One Job migrated the release; others may be refused or failed tries, kept for kubectl logs.
 	var complete []string
-	for _, j := range jobs.Items {
+	for _, j := range jobs {
 		if jobComplete(j) {
 			complete = append(complete, j.Name)
 		}
 	}
 	if len(complete) != 1 {
-		t.Errorf("want one complete migration Job, got %v of %d", complete, len(jobs.Items))
+		t.Errorf("want one complete migration Job, got %v of %d", complete, len(jobs))
 	}
 	claims, err := cluster.client.CoreV1().PersistentVolumeClaims(ns).List(ctx, list(t, ns, "app.kubernetes.io/instance="+name+",app.kubernetes.io/component=storage"))
 	if err != nil {
