@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -55,7 +56,14 @@ func TestE2EServerSideValidation(t *testing.T) {
 								t.Fatal(err)
 							}
 						}
-						if _, err := cluster.client.CoreV1().Pods(ns).Create(context.Background(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"}); err != nil {
+						// Priority admission reads PriorityClasses from its informer's cache: a class made
+						// a moment ago may not be there yet, so only that refusal is retried.
+						var err error
+						_ = poll(30*time.Second, func() (bool, error) {
+							_, err = cluster.client.CoreV1().Pods(ns).Create(context.Background(), &pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"})
+							return err == nil || !strings.Contains(err.Error(), "no PriorityClass with name"), nil
+						})
+						if err != nil {
 							t.Errorf("%s pod template %s: rejected by the API server: %v", c.Name, file, err)
 						}
 					}
