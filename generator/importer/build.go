@@ -746,79 +746,41 @@ func isZero(c *v1alpha1.Component) bool {
 // airflowPodAnnotations) to every component and group that has none of its own, as the chart does.
 func (im *importer) pods() {
 	root, r := im.root, &im.spec
-	type each struct {
-		nodeSelector *map[string]string
-		tolerations  *[]corev1.Toleration
-		affinity     **corev1.Affinity
-		spread       *[]corev1.TopologySpreadConstraint
-		annotations  *map[string]string
+	var (
+		selectors   []*map[string]string
+		tolerations []*[]corev1.Toleration
+		affinities  []**corev1.Affinity
+		spreads     []*[]corev1.TopologySpreadConstraint
+		annotations []*map[string]string
+	)
+	add := func(ns *map[string]string, t *[]corev1.Toleration, a **corev1.Affinity, sp *[]corev1.TopologySpreadConstraint, an *map[string]string) {
+		selectors, tolerations, affinities = append(selectors, ns), append(tolerations, t), append(affinities, a)
+		spreads, annotations = append(spreads, sp), append(annotations, an)
 	}
-	var all []each
 	comps := &r.Components
 	for _, p := range []**v1alpha1.Component{&comps.Scheduler, &comps.APIServer, &comps.Triggerer, &comps.DAGProcessor} {
 		if *p == nil {
 			*p = &v1alpha1.Component{}
 		}
 		c := *p
-		all = append(all, each{&c.NodeSelector, &c.Tolerations, &c.Affinity, &c.TopologySpreadConstraints, &c.PodAnnotations})
+		add(&c.NodeSelector, &c.Tolerations, &c.Affinity, &c.TopologySpreadConstraints, &c.PodAnnotations)
 	}
 	for i := range r.TaskGroups {
 		g := &r.TaskGroups[i]
 		if g.Executor == v1alpha1.LocalExecutor {
 			continue // its tasks run in the scheduler
 		}
-		all = append(all, each{&g.NodeSelector, &g.Tolerations, &g.Affinity, &g.TopologySpreadConstraints, &g.PodAnnotations})
+		add(&g.NodeSelector, &g.Tolerations, &g.Affinity, &g.TopologySpreadConstraints, &g.PodAnnotations)
 	}
-	const to = "to every component's and task group's %s that sets none of its own"
-	if v := root.get("nodeSelector"); v.isMap() && len(v.keys()) > 0 {
-		var m map[string]string
-		if im.decode(v, &m) {
-			for _, e := range all {
-				if len(*e.nodeSelector) == 0 {
-					*e.nodeSelector = m
-				}
-			}
-			im.report(v, Carried, to, "nodeSelector")
-		}
-	}
-	if v := root.get("tolerations"); v.isList() && len(v.items()) > 0 {
-		var t []corev1.Toleration
-		if im.decode(v, &t) {
-			for _, e := range all {
-				if len(*e.tolerations) == 0 {
-					*e.tolerations = t
-				}
-			}
-			im.report(v, Carried, to, "tolerations")
-		}
-	}
-	if v := root.get("affinity"); v.isMap() && len(v.keys()) > 0 {
-		var a corev1.Affinity
-		if im.decode(v, &a) {
-			for _, e := range all {
-				if *e.affinity == nil {
-					*e.affinity = &a
-				}
-			}
-			im.report(v, Carried, to, "affinity")
-		}
-	}
-	if v := root.get("topologySpreadConstraints"); v.isList() && len(v.items()) > 0 {
-		var t []corev1.TopologySpreadConstraint
-		if im.decode(v, &t) {
-			for _, e := range all {
-				if len(*e.spread) == 0 {
-					*e.spread = t
-				}
-			}
-			im.report(v, Carried, to, "topologySpreadConstraints")
-		}
-	}
+	fillUnset(im, root.get("nodeSelector"), "nodeSelector", selectors, func(m map[string]string) bool { return len(m) == 0 })
+	fillUnset(im, root.get("tolerations"), "tolerations", tolerations, func(t []corev1.Toleration) bool { return len(t) == 0 })
+	fillUnset(im, root.get("affinity"), "affinity", affinities, func(a *corev1.Affinity) bool { return a == nil })
+	fillUnset(im, root.get("topologySpreadConstraints"), "topologySpreadConstraints", spreads, func(t []corev1.TopologySpreadConstraint) bool { return len(t) == 0 })
 	if v := root.get("airflowPodAnnotations"); v.isMap() && len(v.keys()) > 0 {
 		var m map[string]string
 		if im.decode(v, &m) {
-			for _, e := range all {
-				*e.annotations = mergeMaps(copyMap(m), *e.annotations)
+			for _, a := range annotations {
+				*a = mergeMaps(copyMap(m), *a)
 			}
 			im.report(v, Carried, "to every component's and task group's podAnnotations")
 		}
@@ -828,6 +790,24 @@ func (im *importer) pods() {
 			*p = nil
 		}
 	}
+}
+
+// fillUnset decodes a chart-wide value, if the file sets a non-empty one, into every target that
+// is still unset.
+func fillUnset[T any](im *importer, v value, field string, targets []*T, unset func(T) bool) {
+	if !(v.isMap() && len(v.keys()) > 0) && !(v.isList() && len(v.items()) > 0) {
+		return
+	}
+	var x T
+	if !im.decode(v, &x) {
+		return
+	}
+	for _, t := range targets {
+		if unset(*t) {
+			*t = x
+		}
+	}
+	im.report(v, Carried, "to every component's and task group's %s that sets none of its own", field)
 }
 
 func copyMap(m map[string]string) map[string]string { return mergeMaps(nil, m) }
