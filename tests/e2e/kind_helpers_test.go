@@ -175,10 +175,17 @@ func tryPSQL(pod, db, query string) ([][]string, error) {
 // airflowCLI runs the airflow CLI in the release's scheduler pod.
 func airflowCLI(t *testing.T, release string, args ...string) string {
 	t.Helper()
-	pod := podOf(t, kindNS, "app.kubernetes.io/instance="+release+",app.kubernetes.io/component=scheduler")
+	return airflowCLIIn(t, "app.kubernetes.io/instance="+release+",app.kubernetes.io/component=scheduler", args...)
+}
+
+// airflowCLIIn runs the airflow CLI in the scheduler container of the pod selector names (the
+// official chart labels its pods release= and component=).
+func airflowCLIIn(t *testing.T, selector string, args ...string) string {
+	t.Helper()
+	pod := podOf(t, kindNS, selector)
 	out, err := execIn(kindNS, pod, "scheduler", append([]string{"airflow"}, args...)...)
 	if err != nil {
-		t.Fatalf("airflow %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("airflow %s in %s: %v\n%s", strings.Join(args, " "), pod, err, out)
 	}
 	return out
 }

@@ -293,12 +293,7 @@ func TestE2EKindTakeover(t *testing.T) {
 	figure(t, "kind official chart 1.19.0 install to ready (takeover's starting point)", took)
 	official := func(args ...string) string {
 		t.Helper()
-		pod := podOf(t, kindNS, "release="+name+",component=scheduler")
-		out, err := execIn(kindNS, pod, "scheduler", append([]string{"airflow"}, args...)...)
-		if err != nil {
-			t.Fatalf("airflow %s on the official release: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
+		return airflowCLIIn(t, "release="+name+",component=scheduler", args...)
 	}
 	if err := poll(5*time.Minute, func() (bool, error) {
 		return len(psql(t, db, "SELECT dag_id FROM dag WHERE dag_id = 'airkube_takeover'")) == 1, nil
