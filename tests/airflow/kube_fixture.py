@@ -42,10 +42,45 @@ def log(*args):
     print("[kube_fixture]", *args, flush=True)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Ports handed out by free_port: below the kernel's ephemeral range, so that no outgoing connection of
+# another process takes one between the check and the component's own bind (a port the kernel picked for
+# a probe is in that range, and once an api-server lost it so: "address already in use"). Each
+# pytest-xdist worker has a block of its own, handed out in turn.
+_PORT_BLOCK = 1000
+_port_next = {}
+_port_lock = threading.Lock()
+
+
+def _port_base():
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral = int(f.read().split()[0])
+    worker = int("".join(c for c in os.environ.get("PYTEST_XDIST_WORKER", "gw0") if c.isdigit()) or 0)
+    base = 20000 + worker * _PORT_BLOCK
+    if base + _PORT_BLOCK > ephemeral:
+        raise AssertionError("no port block below the ephemeral range (%d) for xdist worker %d" % (ephemeral, worker))
+    return base
+
+
+def _bindable(port, kind):
+    for addr in ("0.0.0.0", "127.0.0.1"):
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind((addr, port))
+            except OSError:
+                return False
+    return True
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    """A port free on every address now that no other process is about to take (see _PORT_BLOCK)."""
+    base = _port_base()
+    with _port_lock:
+        for _ in range(_PORT_BLOCK):
+            n = _port_next.get(base, 0)
+            _port_next[base] = (n + 1) % _PORT_BLOCK
+            if _bindable(base + n, kind):
+                return base + n
+    raise AssertionError("no free port in %d-%d" % (base, base + _PORT_BLOCK - 1))
 
 
 class Kube:
