@@ -85,6 +85,10 @@ func (im *importer) version() {
 		return
 	}
 	a.Version = version
+	if im.major == 3 {
+		// The chart's config.core.auth_manager default, on 3.x too; config() reads a value that replaces it.
+		im.spec.Auth.Manager = v1alpha1.AuthFAB
+	}
 	repository := repo.str()
 	if repository == "" {
 		repository = v1alpha1.DefaultAirflowImage
@@ -896,16 +900,16 @@ func (im *importer) config() {
 				im.simpleUsers(v)
 				continue
 			}
+			if full == "core.auth_manager" {
+				im.authManager(v)
+				continue
+			}
 			if field, ok := validate.ManagedKey(managed, full); ok {
 				im.report(v, NotNeeded, "airkube sets it from %s", field)
 				continue
 			}
 			if templated(v.str()) {
 				im.report(v, NotNeeded, "Helm template text of the chart's own default; airkube derives this setting from the spec")
-				continue
-			}
-			if full == "core.auth_manager" {
-				im.authManager(v)
 				continue
 			}
 			s, k := section, key
@@ -971,15 +975,20 @@ func (im *importer) simpleUsers(v value) {
 	im.report(v, Action, "to auth.users (%s); their passwords go in Secret %s, one key per user: %s", strings.Join(names, ", "), secret, im.secretCmd(secret, names...))
 }
 
-// authManager is the login system: airkube's 3.x logins are SimpleAuthManager users from Secrets.
+// authManager is the login system. The chart's default is FAB, on 3.x too (its images have the
+// provider), so an unset core.auth_manager is FAB: the users and roles in the database stay in use.
 func (im *importer) authManager(v value) {
 	switch {
-	case strings.HasSuffix(v.str(), "SimpleAuthManager"):
-		im.report(v, NotNeeded, "airkube's logins on Airflow 3 are SimpleAuthManager users from Secrets (auth.users)")
-	case strings.Contains(v.str(), "FabAuthManager") && im.major == 2:
+	case strings.HasSuffix(v.str(), "SimpleAuthManager") && im.major == 3:
+		im.spec.Auth.Manager = v1alpha1.AuthSimple
+		im.report(v, Carried, "to auth.manager simple: SimpleAuthManager users from Secrets (auth.users)")
+	case strings.HasSuffix(v.str(), ".FabAuthManager") && im.major == 2:
 		im.report(v, NotNeeded, "Airflow 2's logins are FAB's; airkube creates the users of auth.users")
+	case strings.HasSuffix(v.str(), ".FabAuthManager"):
+		im.spec.Auth.Manager = v1alpha1.AuthFAB
+		im.report(v, Carried, "to auth.manager fab: FAB's users and roles in the database stay; airkube creates and updates those of auth.users")
 	default:
-		im.report(v, Unsupported, "airkube's Airflow 3 logins are SimpleAuthManager users from Secrets (auth.users); FAB users and roles in the database are not used")
+		im.fail(v, "%q: airkube's auth managers are FAB (auth.manager fab) and Airflow 3's SimpleAuthManager (auth.manager simple)", v.str())
 	}
 }
 
@@ -1009,11 +1018,11 @@ func (im *importer) users() {
 		}
 		secret := im.opt.Release + "-users"
 		user := v1alpha1.User{Username: name, Role: role, PasswordSecret: &v1alpha1.SecretKey{Name: secret, Key: name}}
-		if im.major == 2 {
+		if im.spec.Auth.Manager != v1alpha1.AuthSimple {
 			user.Email = u.get("email").str()
 			im.carried(u.get("email"), "auth.users[0].email")
 		} else {
-			im.each(NotNeeded, "Airflow 3's SimpleAuthManager users have no email", u.get("email"))
+			im.each(NotNeeded, "SimpleAuthManager users have no email", u.get("email"))
 		}
 		im.spec.Auth.Users = append(im.spec.Auth.Users, user)
 		im.report(u.get("username"), Carried, "to auth.users[0].username %s", name)

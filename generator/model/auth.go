@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
 )
 
 // Paths of the login setup inside the api-server (3.x) and webserver (2.x) pods.
@@ -18,6 +20,8 @@ const (
 	UsersScript        = PythonDir + "/airkube_users.py"
 	PreflightScript    = PythonDir + "/airkube_preflight.py"
 	WebserverConfigDir = "/opt/airkube/webserver"
+	// FABAuthManager is core.auth_manager for auth.manager fab on Airflow 3.
+	FABAuthManager = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 )
 
 //go:embed python/airkube_preflight.py
@@ -26,7 +30,7 @@ var preflightScript string
 //go:embed python/airkube_users.py
 var usersScript string
 
-// UsersJob creates and updates the FAB users (Airflow 2). The chart appends to its name a hash of
+// UsersJob creates and updates the FAB users (auth.manager fab). The chart appends to its name a hash of
 // its pod spec and of the resourceVersions of SecretVersions: a changed password Secret is a new
 // Job at the next upgrade, which sets the new password.
 type UsersJob struct {
@@ -52,7 +56,7 @@ func (r *release) users() (string, []corev1.EnvVar, []string) {
 	for i, u := range r.Auth.Users {
 		name := fmt.Sprintf("AIRKUBE_USER_PASSWORD_%d", i)
 		su := scriptUser{Username: u.Username, Role: u.Role, PasswordEnv: name}
-		if r.major == 2 {
+		if r.Auth.Manager == v1alpha1.AuthFAB {
 			su.Email = u.Email
 			if su.Email == "" {
 				su.Email = u.Username + "@localhost"
@@ -107,17 +111,23 @@ func (r *release) simpleAuth(api *Workload) {
 
 // simpleAuthPasswordsFile is true when the api-server reads its users' passwords from PasswordsFile.
 func (r *release) simpleAuthPasswordsFile() bool {
-	return r.major == 3 && len(r.Auth.Users) > 0 && !r.Auth.InsecureEveryoneIsAdmin
+	return r.Auth.Manager == v1alpha1.AuthSimple && len(r.Auth.Users) > 0 && !r.Auth.InsecureEveryoneIsAdmin
 }
 
-// fabAuth gives the 2.x webserver its webserver_config.py, if any, and returns the Job that
-// creates and updates the FAB users, or nil without users.
+// fabAuth gives the webserver (2.x) or api-server (3.x) its webserver_config.py, if any, and returns
+// the Job that creates and updates the FAB users, or nil without users. FAB's tables are migrated by
+// `airflow db migrate`: on 3.x through the auth manager's own database manager, which core.auth_manager
+// in airflow.cfg names to the migration Job too.
 func (r *release) fabAuth(web *Workload, config corev1.Volume) *UsersJob {
 	var wsEnv []corev1.EnvVar
 	var wsVolumes []corev1.Volume
 	var wsMounts []corev1.VolumeMount
 	if w := r.Auth.WebserverConfig; w != nil {
-		wsEnv = []corev1.EnvVar{{Name: "AIRFLOW__WEBSERVER__CONFIG_FILE", Value: WebserverConfigDir + "/webserver_config.py"}}
+		key := "AIRFLOW__WEBSERVER__CONFIG_FILE"
+		if r.major == 3 {
+			key = "AIRFLOW__FAB__CONFIG_FILE"
+		}
+		wsEnv = []corev1.EnvVar{{Name: key, Value: WebserverConfigDir + "/webserver_config.py"}}
 		wsVolumes = []corev1.Volume{{Name: "webserver-config", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: w.Name},
 			Items:                []corev1.KeyToPath{{Key: w.Key, Path: "webserver_config.py"}}}}}}

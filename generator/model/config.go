@@ -69,6 +69,11 @@ func (r *release) airflowCfg() string {
 		// Scripts call the REST API with a user's password (basic auth); the UI keeps its session.
 		set("api", "auth_backends", "airflow.providers.fab.auth_manager.api.auth.backend.basic_auth,airflow.api.auth.backend.session")
 	}
+	if r.major == 3 && r.Auth.Manager == v1alpha1.AuthFAB {
+		// Airflow 3's default is SimpleAuthManager. Every component reads it: `airflow db migrate`
+		// migrates FAB's tables through it.
+		set("core", "auth_manager", FABAuthManager)
+	}
 	if base := r.baseURL(); base != "" && r.major == 3 {
 		set("api", "base_url", base)
 	} else if base != "" {

@@ -82,10 +82,10 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	v.UI = rel.uiRoute()
 	v.URL = rel.baseURL()
 	v.Workloads = rel.components()
-	if rel.major == 3 {
-		rel.simpleAuth(&v.Workloads[0])
-	} else {
+	if rel.Auth.Manager == v1alpha1.AuthFAB {
 		v.UsersJob = rel.fabAuth(&v.Workloads[0], v.Airflow.Volumes[0])
+	} else {
+		rel.simpleAuth(&v.Workloads[0])
 	}
 	workers, taskPods := rel.groups()
 	v.Workloads = append(v.Workloads, workers...)

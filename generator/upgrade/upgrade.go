@@ -84,13 +84,19 @@ func toThree(from, to *v1alpha1.AirflowRelease) []Note {
 	add(Info, "XCom moves from binary to JSON (migration 0049): the preflight stops the upgrade, naming each row, for values it cannot convert (not UTF-8, not JSON, over jsonb's 255 MiB) and for NaN, Infinity and U+0000, which the migration rewrites or fails on; database.migration.allowXComRewrites lets the rewrite happen where the new Airflow does it. Pickled values go to the _xcom_archive table.")
 	add(Change, "the webserver becomes the api-server: Deployment and Service %s-webserver are replaced by %s-api-server (port 8080); port-forwards, monitors and anything else that names the old Service must follow. ui.ingress and ui.gateway follow on their own.", name, name)
 	add(Change, "the REST API moves from /api/v1 (basic auth) to /api/v2, with a token from POST /auth/token: scripts and clients calling the API must change.")
-	if len(to.Auth.Users) > 0 {
-		add(Info, "logins: auth.users log in through Airflow 3's SimpleAuthManager, with the passwords in the same Secrets; the FAB users and roles kept in the database are no longer used.")
-	} else {
-		add(Change, "logins: Airflow 3's SimpleAuthManager has no users unless auth.users lists them; the FAB users of the database are no longer used.")
+	switch {
+	case to.Auth.Manager == v1alpha1.AuthFAB:
+		add(Info, "logins: FAB stays (auth.manager fab), now through Airflow 3's FAB auth manager, which the new image must have (apache-airflow-providers-fab): the users and roles in the database carry over, and the login page moves to /auth/login/.")
+		if to.Auth.WebserverConfig != nil {
+			add(Change, "auth.webserverConfig reaches the api-server as fab.config_file: Airflow 3's FAB is Flask-AppBuilder 5, so check webserver_config.py's imports and OAuth or LDAP settings against it.")
+		}
+	case len(to.Auth.Users) > 0:
+		add(Info, "logins: auth.users log in through Airflow 3's SimpleAuthManager, with the passwords in the same Secrets; the FAB users and roles kept in the database are no longer used (auth.manager: fab keeps them).")
+	default:
+		add(Change, "logins: Airflow 3's SimpleAuthManager has no users unless auth.users lists them; the FAB users of the database are no longer used (auth.manager: fab keeps them).")
 	}
-	if from.Auth.WebserverConfig != nil {
-		add(Change, "auth.webserverConfig (FAB's webserver_config.py: OAuth, LDAP) does not apply to Airflow 3's logins; remove it.")
+	if from.Auth.WebserverConfig != nil && to.Auth.Manager != v1alpha1.AuthFAB {
+		add(Change, "auth.webserverConfig (FAB's webserver_config.py: OAuth, LDAP) applies to FAB only: set auth.manager: fab to keep it, or remove it.")
 	}
 	if strings.Contains(from.Executor, v1alpha1.CeleryKubernetesExecutor) {
 		add(Change, "CeleryKubernetesExecutor is gone in Airflow 3: use executor CeleryExecutor,KubernetesExecutor, and route tasks with executor=\"KubernetesExecutor\" (airkube.task_group does) instead of the kubernetes queue.")

@@ -51,6 +51,18 @@ func TestCheck(t *testing.T) {
 			"change: logins: Airflow 3's SimpleAuthManager has no users",
 			"database.migration.timeout (1h)",
 		}, []string{"core.parallelism"}, 0},
+		{"2.11 to 3.3 with FAB", release("2.11.2", func(r *v1alpha1.AirflowRelease) {
+			r.Auth.WebserverConfig = &v1alpha1.ConfigMapKey{Name: "ws", Key: "webserver_config.py"}
+		}), release("3.3.2", func(r *v1alpha1.AirflowRelease) {
+			r.Auth.Manager = v1alpha1.AuthFAB
+			r.Auth.WebserverConfig = &v1alpha1.ConfigMapKey{Name: "ws", Key: "webserver_config.py"}
+		}), []string{
+			"info: logins: FAB stays (auth.manager fab)",
+			"change: auth.webserverConfig reaches the api-server as fab.config_file",
+		}, []string{"SimpleAuthManager", "set auth.manager: fab to keep it"}, 0},
+		{"2.11 with webserverConfig to 3.3 without", release("2.11.2", func(r *v1alpha1.AirflowRelease) {
+			r.Auth.WebserverConfig = &v1alpha1.ConfigMapKey{Name: "ws", Key: "webserver_config.py"}
+		}), release("3.3.2", nil), []string{"set auth.manager: fab to keep it", "auth.manager: fab keeps them"}, []string{"FAB stays"}, 0},
 		{"3.2 to 3.3", release("3.2.2", nil), release("3.3.2", nil), []string{"info: Airflow 3.2.2 to 3.3.2: the migration Job"}, []string{"webserver", "XCom"}, 0},
 		{"3.3 to 2.11", release("3.3.2", nil), release("2.11.2", nil), []string{"error: Airflow 3.3.2 to 2.11.2 is a downgrade", "airflow db downgrade --to-version 2.11.2"}, nil, 1},
 		{"3.3 to 3.2", release("3.3.2", nil), release("3.2.2", nil), []string{"error: Airflow 3.3.2 to 3.2.2 is a downgrade"}, nil, 1},

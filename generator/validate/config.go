@@ -40,6 +40,8 @@ var Managed = map[string]string{
 	"core.simple_auth_manager_passwords_file":            "auth.users (built from their Secrets at start)",
 	"core.simple_auth_manager_all_admins":                "auth.insecureEveryoneIsAdmin",
 	"webserver.config_file":                              "auth.webserverConfig",
+	"fab.config_file":                                    "auth.webserverConfig",
+	"core.auth_manager":                                  "auth.manager",
 	"api.base_url":                                       "ui.baseURL",
 	"secrets.backend":                                    "airflow.secretsBackend.class",
 	"core.xcom_backend":                                  "xcom.objectStorage",

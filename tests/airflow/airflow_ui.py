@@ -21,14 +21,17 @@ from kube_fixture import free_port, http_ok, probe_url, wait_for
 PASSWORDS_FILE = "/opt/airkube/auth/passwords.json"
 
 
-def api_server(objects):
-    """(the api-server container, its pod's auth-passwords init container)."""
+def api_server(objects, fab=False):
+    """(the api-server container, its pod's auth-passwords init container, or None with FAB)."""
     api = podenv.containers(objects, "api-server")
     assert len(api) == 1, "expected one api-server container, got %r" % api
     api = api[0]
     # The init container is no Airflow container (no Airflow config or secrets): taken from the pod.
     init = [podenv.Container(api.workload, api.component, None, c, api.pod_spec, api.pod_meta, init=True)
             for c in api.pod_spec.get("initContainers", []) if c["name"] == "auth-passwords"]
+    if fab:  # FAB's users are in the database: the users Job writes them
+        assert not init, "a FAB api-server pod has an auth-passwords init container"
+        return api, None
     assert len(init) == 1, "the api-server pod has no auth-passwords init container"
     return api, init[0]
 
@@ -43,24 +46,26 @@ def migrate(objects, secrets, root, venv):
     print("db migrate: %.1fs" % (time.monotonic() - t))
 
 
-def start_api_server(objects, secrets, root, venv, procs, name="api-server", hidden=()):
-    """One api-server pod: the init container writes the passwords file, then Airflow starts.
+def start_api_server(objects, secrets, root, venv, procs, name="api-server", hidden=(), fab=False, configmaps=None):
+    """One api-server pod: the init container writes the passwords file (not with FAB), then Airflow starts.
 
-    hidden: strings (the passwords) the init container must not print. Returns (the process, its
-    base URL) once the rendered startupProbe passes.
+    hidden: strings (the passwords) the init container must not print; configmaps: the user's
+    ConfigMaps the pod mounts (podenv.materialize). Returns (the process, its base URL) once the
+    rendered startupProbe passes.
     """
-    api, init = api_server(objects)
+    api, init = api_server(objects, fab)
     root = Path(root)
-    ienv = podenv.materialize(objects, init, secrets, root)
-    t = time.monotonic()
-    p = podenv.run(ienv, root, init.container["args"], venv=venv, timeout=120)
-    assert p.returncode == 0, "auth-passwords failed:\n%s%s" % (p.stdout, p.stderr)
-    for s in hidden:
-        assert s not in p.stdout + p.stderr, "auth-passwords printed a password"
-    print("%s: auth-passwords ran in %.1fs: %s" % (name, time.monotonic() - t, p.stdout.strip()))
-    pwfile = root / PASSWORDS_FILE.lstrip("/")
-    assert stat.S_IMODE(pwfile.stat().st_mode) == 0o600, oct(pwfile.stat().st_mode)
-    env = podenv.materialize(objects, api, secrets, root)
+    if init is not None:
+        ienv = podenv.materialize(objects, init, secrets, root)
+        t = time.monotonic()
+        p = podenv.run(ienv, root, init.container["args"], venv=venv, timeout=120)
+        assert p.returncode == 0, "auth-passwords failed:\n%s%s" % (p.stdout, p.stderr)
+        for s in hidden:
+            assert s not in p.stdout + p.stderr, "auth-passwords printed a password"
+        print("%s: auth-passwords ran in %.1fs: %s" % (name, time.monotonic() - t, p.stdout.strip()))
+        pwfile = root / PASSWORDS_FILE.lstrip("/")
+        assert stat.S_IMODE(pwfile.stat().st_mode) == 0o600, oct(pwfile.stat().st_mode)
+    env = podenv.materialize(objects, api, secrets, root, configmaps=configmaps)
     port = free_port()
     env["AIRFLOW__API__PORT"] = str(port)
     proc = procs.start(name, env, root, api.container["args"], venv)

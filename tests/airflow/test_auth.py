@@ -1,4 +1,5 @@
-"""Logins from Secrets, for real: auth.users on Airflow 3.3.2 (SimpleAuthManager) and 2.11.2 (FAB).
+"""Logins from Secrets, for real: auth.users on Airflow 3.3.2 (SimpleAuthManager, and FAB by choice) and
+2.11.2 (FAB).
 
 A Local release with an Admin and a Viewer whose passwords live only in a Secret is rendered with
 the local PostgreSQL as its database, migrated, and then:
@@ -13,6 +14,11 @@ the local PostgreSQL as its database, migrated, and then:
   login form (then an API call with the session) and as basic auth on the REST API; a wrong one gets
   401 or 403. After the password Secret changes, the next run of the Job sets the new password and the old
   one fails.
+
+- 3.x with auth.manager fab: `airflow db migrate` creates FAB's tables; the users Job runs twice (the
+  second changes nothing); the api-server, reading the user's webserver_config.py from its ConfigMap,
+  serves FAB's login form and `POST /auth/token` with the Secret's password; roles are FAB's; a changed
+  Secret takes effect at the Job's next run.
 
 Only what must differ because the processes share the host's network is overridden (the ports).
 """
@@ -158,6 +164,27 @@ def _fab_tables(services, database):
                                     "GROUP BY u.id ORDER BY u.username")
 
 
+def _users_job(objects, venv, tmp_path, configmaps=None):
+    """run(secrets, n): runs the rendered users Job's containers (wait-for-migrations, then users) as its
+    n-th run and returns what airkube_users said, after checking that no password was printed."""
+    job = [c for c in podenv.airflow_containers(objects, init=True) if c.component == "users"]
+    assert [c.name for c in job] == ["wait-for-migrations", "users"], job
+
+    def run(secrets, n):
+        out = []
+        for c in job:
+            root = tmp_path / ("users-%d" % n)
+            env = podenv.materialize(objects, c, secrets, root, configmaps=configmaps)
+            t = time.monotonic()
+            p = podenv.run(env, root, c.container["args"], venv=venv, timeout=600)
+            assert p.returncode == 0, "%s (run %d) failed:\n%s%s" % (c.name, n, p.stdout[-3000:], p.stderr[-3000:])
+            print("users Job run %d: %s took %.1fs" % (n, c.name, time.monotonic() - t))
+            out.append(p.stdout + p.stderr)
+        assert ADMIN_PASSWORD not in "".join(out) and NEW_ADMIN_PASSWORD not in "".join(out)
+        return re.findall(r"^airkube_users: .*$", out[-1], re.M)
+    return run
+
+
 @pytest.mark.xdist_group("airkube-auth")
 def test_fab_users_job_from_secrets(services, tmp_path):
     version = "2.11.2"
@@ -168,22 +195,7 @@ def test_fab_users_job_from_secrets(services, tmp_path):
     venv = podenv.venv_for(version)
     secrets = _secrets(objects, services)
     airflow_ui.migrate(objects, secrets, tmp_path / "migrate", venv)
-
-    job = [c for c in podenv.airflow_containers(objects, init=True) if c.component == "users"]
-    assert [c.name for c in job] == ["wait-for-migrations", "users"], job
-
-    def run_job(secrets, run):
-        out = []
-        for c in job:
-            root = tmp_path / ("users-%d" % run)
-            env = podenv.materialize(objects, c, secrets, root)
-            t = time.monotonic()
-            p = podenv.run(env, root, c.container["args"], venv=venv, timeout=600)
-            assert p.returncode == 0, "%s (run %d) failed:\n%s%s" % (c.name, run, p.stdout[-3000:], p.stderr[-3000:])
-            print("users Job run %d: %s took %.1fs" % (run, c.name, time.monotonic() - t))
-            out.append(p.stdout)
-        assert ADMIN_PASSWORD not in "".join(out) and NEW_ADMIN_PASSWORD not in "".join(out)
-        return re.findall(r"^airkube_users: .*$", out[-1], re.M)
+    run_job = _users_job(objects, venv, tmp_path)
 
     said = run_job(secrets, 1)
     assert said == ["airkube_users: admin created with role Admin",
@@ -244,6 +256,127 @@ def test_fab_users_job_from_secrets(services, tmp_path):
         assert said == ["airkube_users: admin updated: password", "airkube_users: forecaster unchanged"], said
         assert basic("admin", NEW_ADMIN_PASSWORD)[0] == 200
         assert basic("admin", ADMIN_PASSWORD)[0] in (401, 403)
+    finally:
+        procs.stop_all()
+        for p in procs.procs:
+            print("---- %s (last lines)\n%s" % (p.name, p.tail(1500)))
+
+
+# webserver_config.py: first FAB's database logins (its default, said explicitly), then the same release
+# switched to OAuth, which shows that the api-server reads the file: its login page offers the provider,
+# and the provider's button redirects to its authorize URL. No OAuth server is contacted (.invalid).
+WEBSERVER_CONFIG = "from flask_appbuilder.security.manager import AUTH_DB\nAUTH_TYPE = AUTH_DB\n"
+WEBSERVER_CONFIG_OAUTH = """\
+from flask_appbuilder.security.manager import AUTH_OAUTH
+AUTH_TYPE = AUTH_OAUTH
+AUTH_USER_REGISTRATION = True
+AUTH_USER_REGISTRATION_ROLE = "Viewer"
+OAUTH_PROVIDERS = [{
+    "name": "weather-sso", "icon": "fa-key", "token_key": "access_token",
+    "remote_app": {
+        "client_id": "airflow-weather", "client_secret": "not-used",
+        "api_base_url": "https://sso.weather.invalid/",
+        "access_token_url": "https://sso.weather.invalid/token",
+        "authorize_url": "https://sso.weather.invalid/authorize",
+    },
+}]
+"""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.mark.xdist_group("airkube-auth")
+def test_fab_on_airflow_3_users_from_secrets(services, tmp_path):
+    version = "3.3.2"
+    database = services.fresh_database("airkube_auth_fab_332")
+    spec = SPEC.format(version=version, database=database, pg_host=services.pg_host, pg_port=services.pg_port,
+                       pg_user=services.pg_user)
+    spec += "  manager: fab\n  webserverConfig: {name: airflow-webserver-config, key: webserver_config.py}\n"
+    objects = podenv.render(spec, out=tmp_path / "render")
+    _no_password_outside_secrets(objects)
+    venv = podenv.venv_for(version)
+    secrets = _secrets(objects, services)
+    configmaps = {("airflow-webserver-config", "webserver_config.py"): WEBSERVER_CONFIG}
+    airflow_ui.migrate(objects, secrets, tmp_path / "migrate", venv)
+    assert rows(services, database, "SELECT count(*) FROM alembic_version_fab") == [["1"]], "FAB's tables were not migrated"
+
+    run_job = _users_job(objects, venv, tmp_path, configmaps)
+    said = run_job(secrets, 1)
+    assert said == ["airkube_users: admin created with role Admin",
+                    "airkube_users: forecaster created with role Viewer"], said
+    before = _fab_tables(services, database)
+    assert run_job(secrets, 2) == ["airkube_users: admin unchanged", "airkube_users: forecaster unchanged"]
+    assert _fab_tables(services, database) == before, "the second run changed FAB's users"
+
+    procs = Processes(tmp_path / "logs")
+
+    def token(base, user, password):
+        status, body = _request(base + "/auth/token", json.dumps({"username": user, "password": password}).encode(),
+                                {"Content-Type": "application/json"})
+        print("POST /auth/token as %s: %d" % (user, status))
+        return status, (json.loads(body).get("access_token") if status in (200, 201) else body)
+
+    try:
+        _, base = airflow_ui.start_api_server(objects, secrets, tmp_path / "api-server", venv, procs, fab=True,
+                                              configmaps=configmaps)
+        status, tok = token(base, "admin", ADMIN_PASSWORD)
+        assert status == 201, (status, tok)
+        status, body = _request(base + "/api/v2/dags", headers={"Authorization": "Bearer " + tok})
+        assert status == 200 and "dags" in json.loads(body), (status, body[:500])
+        assert token(base, "admin", ADMIN_PASSWORD + "x")[0] == 401
+        assert token(base, "nobody", ADMIN_PASSWORD)[0] == 401
+
+        # Roles are FAB's, from the database: the Viewer reads, only the Admin writes.
+        _, viewer = token(base, "forecaster", VIEWER_PASSWORD)
+        pool = json.dumps({"name": "airkube_fab_pool", "slots": 2}).encode()
+        hdr = {"Content-Type": "application/json"}
+        assert _request(base + "/api/v2/pools", headers={"Authorization": "Bearer " + viewer})[0] == 200
+        status, body = _request(base + "/api/v2/pools", pool, {**hdr, "Authorization": "Bearer " + viewer})
+        assert status == 403, ("viewer created a pool", status, body[:300])
+        status, body = _request(base + "/api/v2/pools", pool, {**hdr, "Authorization": "Bearer " + tok})
+        assert status == 201, ("admin could not create a pool", status, body[:300])
+
+        # FAB's login form, as a browser, on a page that shows webserver_config.py's app name.
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        status, page = _request(base + "/auth/login/", opener=browser)
+        assert status == 200, (status, page[:300])
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"username": "admin", "password": ADMIN_PASSWORD, "csrf_token": csrf}).encode()
+        status, page = _request(base + "/auth/login/", form, {"Content-Type": "application/x-www-form-urlencoded"}, opener=browser)
+        cookies = sorted(c.name for c in jar)
+        print("FAB form login: %d, cookies %s" % (status, cookies))
+        assert status == 200 and "Invalid login" not in page, (status, page[:500])
+        assert "_token" in cookies, ("the form login gave the UI no token", cookies)
+        ui_token = next(c.value for c in jar if c.name == "_token")
+        status, body = _request(base + "/api/v2/dags", headers={"Authorization": "Bearer " + ui_token})
+        assert status == 200, ("the UI's token", status, body[:300])
+
+        # The Secret changes: the next Job (a new name at the next upgrade) sets it; the old one fails.
+        said = run_job(_secrets(objects, services, admin=NEW_ADMIN_PASSWORD), 3)
+        assert said == ["airkube_users: admin updated: password", "airkube_users: forecaster unchanged"], said
+        assert token(base, "admin", NEW_ADMIN_PASSWORD)[0] == 201
+        assert token(base, "admin", ADMIN_PASSWORD)[0] == 401
+
+        # The ConfigMap changes to OAuth; the pod restarts (helm upgrade rolls it: its checksum).
+        procs.stop_all()
+        procs = Processes(tmp_path / "logs-oauth")
+        oauth = {("airflow-webserver-config", "webserver_config.py"): WEBSERVER_CONFIG_OAUTH}
+        _, base = airflow_ui.start_api_server(objects, secrets, tmp_path / "api-server-oauth", venv, procs, fab=True,
+                                              configmaps=oauth)
+        status, page = _request(base + "/auth/login/")
+        assert status == 200 and "weather-sso" in page, ("no OAuth provider on the login page", status, page[:1500])
+        try:
+            urllib.request.build_opener(_NoRedirect()).open(base + "/auth/login/weather-sso", timeout=60)
+            raise AssertionError("the OAuth provider's button did not redirect")
+        except urllib.error.HTTPError as e:
+            status, location = e.code, e.headers.get("Location", "")
+        print("OAuth provider button: %d to %s" % (status, location.split("?")[0]))
+        assert status == 302 and location.startswith("https://sso.weather.invalid/authorize?"), (status, location)
+        assert "client_id=airflow-weather" in location, location
     finally:
         procs.stop_all()
         for p in procs.procs:

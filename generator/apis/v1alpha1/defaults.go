@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
@@ -50,6 +52,13 @@ func SetDefaults(r *AirflowRelease) {
 	}
 	if r.Executor == "" {
 		r.Executor = "LocalExecutor"
+	}
+	if r.Auth.Manager == "" {
+		// Airflow 2 has FAB only; Airflow 3 ships SimpleAuthManager, and FAB comes with its provider.
+		r.Auth.Manager = AuthSimple
+		if strings.HasPrefix(a.Version, "2.") {
+			r.Auth.Manager = AuthFAB
+		}
 	}
 	d := &r.Database
 	if d.Migration.Timeout == "" {

@@ -231,16 +231,25 @@ type Secrets struct {
 	ExistingSecret string `json:"existingSecret,omitempty" doc:"a Secret with keys fernet-key, secret-key and (3.x) jwt-secret"`
 }
 
-// Auth says who can log in. Passwords live only in the user's Secrets: on 3.x the api-server's
-// SimpleAuthManager reads them from a file built at pod start, on 2.x a Job creates and updates the
-// FAB users from them.
+// Auth says who can log in. Passwords live only in the user's Secrets: with SimpleAuthManager (3.x)
+// the api-server reads them from a file built at pod start; with FAB (2.x, or 3.x by choice) a Job
+// creates and updates the FAB users from them.
 type Auth struct {
-	Users []User `json:"users,omitempty" doc:"the UI and REST API users; without any, nobody can log in with a known password"`
+	// Manager is the auth manager: FAB keeps users and roles in the database and takes OAuth or LDAP
+	// through webserver_config.py; SimpleAuthManager has only auth.users.
+	Manager string `json:"manager,omitempty" doc:"simple (Airflow 3's SimpleAuthManager) or fab (the FAB auth manager: users and roles in the database, OAuth or LDAP through webserverConfig; on 3.x the image needs apache-airflow-providers-fab, as apache/airflow's has); default fab on 2.x, which has no other, and simple on 3.x"`
+	Users   []User `json:"users,omitempty" doc:"the UI and REST API users; without any, nobody can log in with a known password"`
 	// WebserverConfig replaces FAB's default webserver_config.py (login through OIDC, LDAP, ...).
-	WebserverConfig *ConfigMapKey `json:"webserverConfig,omitempty" doc:"2.x (FAB) only: a ConfigMap key holding webserver_config.py, e.g. for OIDC or LDAP"`
+	WebserverConfig *ConfigMapKey `json:"webserverConfig,omitempty" doc:"FAB only: a ConfigMap key holding webserver_config.py, e.g. for OIDC or LDAP (webserver.config_file on 2.x, fab.config_file on 3.x)"`
 	// InsecureEveryoneIsAdmin is the loud opt-in for simple_auth_manager_all_admins.
-	InsecureEveryoneIsAdmin bool `json:"insecureEveryoneIsAdmin,omitempty" doc:"3.x only: anyone who reaches the UI is an admin, with no login (simple_auth_manager_all_admins); for throwaway test releases"`
+	InsecureEveryoneIsAdmin bool `json:"insecureEveryoneIsAdmin,omitempty" doc:"SimpleAuthManager only: anyone who reaches the UI is an admin, with no login (simple_auth_manager_all_admins); for throwaway test releases"`
 }
+
+// Auth managers (Auth.Manager).
+const (
+	AuthSimple = "simple"
+	AuthFAB    = "fab"
+)
 
 // UI is where users open Airflow. The host and path of the Ingress or HTTPRoute come from BaseURL.
 type UI struct {
@@ -274,9 +283,9 @@ type NetworkPolicy struct {
 // User is one login. The username and role are in the spec; the password only in its Secret.
 type User struct {
 	Username       string     `json:"username" doc:"letters, digits, '.', '_', '-' and '@'"`
-	Role           string     `json:"role" doc:"Admin, Op, User or Viewer (2.x also Public)"`
+	Role           string     `json:"role" doc:"Admin, Op, User or Viewer (FAB also Public)"`
 	PasswordSecret *SecretKey `json:"passwordSecret" doc:"the Secret key holding the password; changing it takes effect at the next helm upgrade"`
-	Email          string     `json:"email,omitempty" doc:"2.x (FAB): the user's email; default <username>@localhost"`
+	Email          string     `json:"email,omitempty" doc:"FAB only: the user's email; default <username>@localhost"`
 }
 
 // ConfigMapKey points at one key of a ConfigMap in the release's namespace.
