@@ -381,3 +381,76 @@ def test_fab_on_airflow_3_users_from_secrets(services, tmp_path):
         procs.stop_all()
         for p in procs.procs:
             print("---- %s (last lines)\n%s" % (p.name, p.tail(1500)))
+
+
+# A role and a user that are not in the spec (made by hand, or by OAuth or LDAP): FAB keeps them too.
+EXTRA_FAB = r"""
+from airflow.providers.fab.auth_manager.cli_commands.utils import get_application_builder
+with get_application_builder() as ab:
+    sm = ab.sm
+    role = sm.add_role("Forecasters")
+    sm.add_permission_to_role(role, sm.get_permission("can_read", "DAGs"))
+    assert sm.add_user("sso-jane", "Jane", "Doe", "jane@weather.example", role, "unused-local-password")
+print("extra FAB role and user added")
+"""
+
+
+@pytest.mark.xdist_group("airkube-auth")
+def test_fab_users_and_roles_survive_2_11_to_3_3(services, tmp_path):
+    """2.11.2's FAB users, their roles and a custom role carry over to 3.3.2 with auth.manager fab."""
+    database = services.fresh_database("airkube_auth_fab_upgrade")
+    fmt = dict(database=database, pg_host=services.pg_host, pg_port=services.pg_port, pg_user=services.pg_user)
+    old = podenv.render(SPEC.format(version="2.11.2", **fmt), out=tmp_path / "render-2.11")
+    venv_old = podenv.venv_for("2.11.2")
+    secrets = _secrets(old, services)
+    airflow_ui.migrate(old, secrets, tmp_path / "migrate-2.11", venv_old)
+    assert _users_job(old, venv_old, tmp_path / "2.11")(secrets, 1) == [
+        "airkube_users: admin created with role Admin", "airkube_users: forecaster created with role Viewer"]
+    web = podenv.container(old, "webserver")
+    root = tmp_path / "2.11" / "extra"
+    p = podenv.run(podenv.materialize(old, web, secrets, root), root, ["python", "-c", EXTRA_FAB], venv=venv_old, timeout=300)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-3000:]
+    before = _fab_tables(services, database)
+    roles_before = rows(services, database, "SELECT name FROM ab_role ORDER BY name")
+
+    new = podenv.render(SPEC.format(version="3.3.2", **fmt) + "  manager: fab\n", out=tmp_path / "render-3.3")
+    venv = podenv.venv_for("3.3.2")
+    t = time.monotonic()
+    for c in [c for c in podenv.airflow_containers(new, init=True) if c.component == "migrate"]:
+        root = tmp_path / "3.3" / ("migrate-" + c.name)
+        p = podenv.run(podenv.materialize(new, c, secrets, root), root, c.container["args"], venv=venv, timeout=900)
+        assert p.returncode == 0, "%s failed:\n%s%s" % (c.name, p.stdout[-3000:], p.stderr[-4000:])
+    print("FIGURE 2.11.2 to 3.3.2 migration with FAB's tables: %.1f s" % (time.monotonic() - t))
+    # The users Job of 3.3 finds every user as 2.11 left it: same password hashes, roles and emails.
+    assert _users_job(new, venv, tmp_path / "3.3")(secrets, 1) == [
+        "airkube_users: admin unchanged", "airkube_users: forecaster unchanged"]
+    assert _fab_tables(services, database) == before, "the upgrade changed FAB's users"
+    roles = rows(services, database, "SELECT name FROM ab_role ORDER BY name")
+    assert set(map(tuple, roles_before)) <= set(map(tuple, roles)) and ["Forecasters"] in roles, (roles_before, roles)
+
+    procs = Processes(tmp_path / "logs")
+    try:
+        _, base = airflow_ui.start_api_server(new, secrets, tmp_path / "3.3" / "api-server", venv, procs, fab=True)
+
+        def token(user, password):
+            status, body = _request(base + "/auth/token", json.dumps({"username": user, "password": password}).encode(),
+                                    {"Content-Type": "application/json"})
+            return status, (json.loads(body).get("access_token") if status == 201 else body)
+        status, admin = token("admin", ADMIN_PASSWORD)
+        assert status == 201, ("2.11's admin cannot log in on 3.3", status, admin)
+        assert token("admin", ADMIN_PASSWORD + "x")[0] == 401
+        status, viewer = token("forecaster", VIEWER_PASSWORD)
+        assert status == 201, status
+        pool = json.dumps({"name": "airkube_upgraded_pool", "slots": 1}).encode()
+        hdr = {"Content-Type": "application/json"}
+        assert _request(base + "/api/v2/pools", pool, {**hdr, "Authorization": "Bearer " + viewer})[0] == 403
+        assert _request(base + "/api/v2/pools", pool, {**hdr, "Authorization": "Bearer " + admin})[0] == 201
+        # The custom role still works through Airflow 3's auth manager: its user reads DAGs.
+        status, jane = token("sso-jane", "unused-local-password")
+        assert status == 201, status
+        assert _request(base + "/api/v2/dags", headers={"Authorization": "Bearer " + jane})[0] == 200
+        assert _request(base + "/api/v2/pools", headers={"Authorization": "Bearer " + jane})[0] == 403
+    finally:
+        procs.stop_all()
+        for p in procs.procs:
+            print("---- %s (last lines)\n%s" % (p.name, p.tail(1500)))
