@@ -351,8 +351,10 @@ components:
   apiServer: {resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {memory: 1Gi}}}
   dagProcessor: {resources: {requests: {cpu: 50m, memory: 128Mi}, limits: {memory: 1Gi}}}
 auth:
+  manager: fab
   users:
     - {username: admin, role: Admin, passwordSecret: {name: airflow-users, key: admin}}
+    - {username: forecaster, role: Viewer, passwordSecret: {name: airflow-users, key: forecaster}}
 taskGroups:
   - {name: fortran, $patch: delete}
   - name: legacy

@@ -11,10 +11,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +30,7 @@ import (
 )
 
 // upgradeTo33 is the only change an operator makes to move the 2.11 release to 3.3: the version and
-// its image.
+// its image. The release says auth.manager fab (2.x's only one), so it keeps logging in through FAB.
 const upgradeTo33 = `airflow: {version: "3.3.2", image: airkube.local/airflow:3.3.2}`
 
 // assertUpgrade211To33 upgrades the live 2.11.2 release in place to 3.3.2 by changing only
@@ -38,7 +40,8 @@ const upgradeTo33 = `airflow: {version: "3.3.2", image: airkube.local/airflow:3.
 //     preflight, which names the row, before the schema is touched, and helm reports the failed Job;
 //   - with the row fixed, the upgrade goes through, and on 3.3 the old run is visible through the
 //     REST API, its task log reads back through the api-server, the connection decrypts, the variable
-//     reads and the user logs in with the password of its Secret;
+//     reads, and FAB's users and roles are the same rows: each user logs in with the password of its
+//     Secret and keeps its role;
 //   - the 2.11 spec on the migrated database is refused by the chart before anything changes.
 func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 	t.Helper()
@@ -49,6 +52,14 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 	airflowCLI(t, name, "variables", "set", "e2e_upgrade_region", "europe")
 	revision := func() string { return psql(t, db, "SELECT version_num FROM alembic_version")[0][0] }
 	at211 := revision()
+	fabUsers := func() [][]string {
+		return psql(t, db, "SELECT u.username, u.password, string_agg(r.name, ',' ORDER BY r.name) FROM ab_user u "+
+			"JOIN ab_user_role ur ON ur.user_id = u.id JOIN ab_role r ON r.id = ur.role_id GROUP BY u.id ORDER BY u.username")
+	}
+	users211 := fabUsers()
+	if len(users211) != 2 {
+		t.Fatalf("2.11's users Job made FAB users %v, want admin and forecaster", users211)
+	}
 
 	// A value no JSON reader takes, in place of the run's first XCom: the preflight must name it.
 	rows := psql(t, db, "SELECT task_id, key, encode(value, 'hex') FROM xcom WHERE dag_id = 'airkube_e2e_groups' AND run_id = '"+oldRun+"' ORDER BY task_id LIMIT 1")
@@ -118,8 +129,24 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 		t.Errorf("migration Jobs %v after an upgrade that changed nothing, %v before; want the refused one and the one that ran", again, jobs)
 	}
 
-	// The user of 2.11 logs in to 3.3 with the password of its Secret; the old run and its log are there.
+	// FAB's users of 2.11 are the same rows on 3.3 (3.3's users Job found nothing to change), and
+	// log in with the passwords of their Secret and their old roles; the old run and its log are there.
+	if got := fabUsers(); !slices.EqualFunc(got, users211, slices.Equal) {
+		t.Errorf("FAB's users after the upgrade: %v, were %v", got, users211)
+	}
 	api := connectAPIServer(t, name, "admin", kindAdminPassword)
+	status, viewer := login(t, api.base, "forecaster", kindViewerPassword)
+	if status != http.StatusCreated {
+		t.Fatalf("2.11's Viewer logging in to 3.3 through FAB: HTTP %d", status)
+	}
+	req, _ := http.NewRequest("POST", api.base+"/api/v2/pools", strings.NewReader(`{"name": "e2e_upgrade_viewer", "slots": 1}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+viewer)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("2.11's Viewer created a pool on 3.3: HTTP %d, want 403", resp.StatusCode)
+	}
 	var dr struct {
 		State string `json:"state"`
 	}
