@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"reflect"
 
 	"github.com/spf13/cobra"
@@ -96,51 +97,91 @@ func Run(args []string, stdout, stderr io.Writer) error {
 			return err
 		},
 	}
-	var valuesFiles []string
-	var specOut string
+	var valuesFiles, envFiles []string
+	var specOut, overlaysDir string
 	var importOpts importer.Options
 	importCmd := &cobra.Command{
-		Use:   "import -f VALUES [-f VALUES]... [-o SPEC] [--release NAME] [--namespace NS]",
+		Use:   "import -f VALUES [-f VALUES]... [--env NAME=VALUES]... [-o SPEC] [--overlays DIR] [--release NAME] [--namespace NS]",
 		Short: "Write an airkube spec from the official Airflow chart's values files; report every value on stderr",
 		Long: "Reads the values files of a release of the official Apache Airflow chart (1.15 to 1.22), later\n" +
 			"files over earlier ones as helm -f merges them, and writes the airkube spec that takes the release\n" +
 			"over (stdout, or the -o file). Every value the files set gets one report line on stderr: carried,\n" +
 			"and to which field, or not carried, and why; values that need your action come with the command\n" +
-			"to run. Passwords and keys in the values never reach the spec or the report.",
+			"to run. Passwords and keys in the values never reach the spec or the report.\n\n" +
+			"--env NAME=FILE imports an environment's values file (one you pass after the shared ones with\n" +
+			"helm -f) as an overlay, DIR/NAME/overlay.yaml, holding only what it changes in the spec; render\n" +
+			"with --overlay DIR/NAME. Nothing is written unless every file imports.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			read := func(f string) (importer.Input, error) {
+				data, err := os.ReadFile(f)
+				return importer.Input{Name: f, Data: data}, err
+			}
 			var inputs []importer.Input
 			for _, f := range valuesFiles {
-				data, err := os.ReadFile(f)
+				in, err := read(f)
 				if err != nil {
 					return report(stderr, err)
 				}
-				inputs = append(inputs, importer.Input{Name: f, Data: data})
+				inputs = append(inputs, in)
 			}
-			res, err := importer.Import(inputs, importOpts)
+			var envs []importer.Env
+			for _, e := range envFiles {
+				name, file, ok := strings.Cut(e, "=")
+				if !ok || name == "" || file == "" {
+					return report(stderr, fmt.Errorf("--env %q: give NAME=VALUES, e.g. --env production=values-production.yaml", e))
+				}
+				in, err := read(file)
+				if err != nil {
+					return report(stderr, err)
+				}
+				envs = append(envs, importer.Env{Name: name, Input: in})
+			}
+			if len(envs) > 0 && specOut == "" {
+				return report(stderr, fmt.Errorf("--env writes overlays beside a spec file: give -o SPEC too"))
+			}
+			res, overlays, err := importer.ImportEnvs(inputs, envs, importOpts)
 			if err != nil {
 				return report(stderr, err)
 			}
+			lines := res.Report
+			for _, o := range overlays {
+				lines = append(lines, o.Report...)
+			}
 			counts := map[importer.Verdict]int{}
-			for _, l := range res.Report {
+			for _, l := range lines {
 				fmt.Fprintln(stderr, l.String())
 				counts[l.Verdict]++
 			}
 			fmt.Fprintf(stderr, "airkube import: %d values: %d carried, %d not needed, %d not supported, %d need your action\n",
-				len(res.Report), counts[importer.Carried], counts[importer.NotNeeded], counts[importer.Unsupported], counts[importer.Action])
+				len(lines), counts[importer.Carried], counts[importer.NotNeeded], counts[importer.Unsupported], counts[importer.Action])
 			if specOut == "" {
 				_, err := stdout.Write(res.Spec)
 				return err
 			}
-			if err := writeFileAtomic(specOut, res.Spec); err != nil {
-				return report(stderr, err)
+			files := map[string][]byte{specOut: res.Spec}
+			order := []string{specOut}
+			for _, o := range overlays {
+				path := filepath.Join(overlaysDir, o.Name, "overlay.yaml")
+				files[path] = o.Spec
+				order = append(order, path)
 			}
-			fmt.Fprintf(stdout, "wrote %s\n", specOut)
+			for _, path := range order {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					return report(stderr, err)
+				}
+				if err := writeFileAtomic(path, files[path]); err != nil {
+					return report(stderr, err)
+				}
+				fmt.Fprintf(stdout, "wrote %s\n", path)
+			}
 			return nil
 		},
 	}
 	importCmd.Flags().StringArrayVarP(&valuesFiles, "file", "f", nil, "a values file of the official chart; repeatable, later files win")
+	importCmd.Flags().StringArrayVar(&envFiles, "env", nil, "NAME=VALUES: an environment's values file, over the -f files, written as the overlay DIR/NAME/overlay.yaml; repeatable")
 	importCmd.Flags().StringVarP(&specOut, "out", "o", "", "the spec file to write (default: stdout)")
+	importCmd.Flags().StringVar(&overlaysDir, "overlays", "overlays", "the folder of the --env overlays")
 	importCmd.Flags().StringVar(&importOpts.Release, "release", "airflow", "the official chart's Helm release name, which the airkube release takes over")
 	importCmd.Flags().StringVar(&importOpts.Namespace, "namespace", "airflow", "the release's namespace")
 	_ = importCmd.MarkFlagRequired("file")

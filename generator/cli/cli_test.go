@@ -159,6 +159,52 @@ workers: {replicas: 3}
 	}
 }
 
+// TestImportEnvWritesOverlays: --env NAME=FILE writes DIR/NAME/overlay.yaml beside the spec, and the
+// spec renders with it; a bad environment file, or --env without -o, writes nothing at all.
+func TestImportEnvWritesOverlays(t *testing.T) {
+	dir := t.TempDir()
+	values := write(t, dir, "values.yaml", `airflowVersion: "3.3.2"
+executor: CeleryExecutor
+postgresql: {enabled: false}
+data:
+  metadataConnection: {user: app, host: pg.example.com, db: airflow}
+workers: {replicas: 1}
+`)
+	prod := write(t, dir, "values-prod.yaml", "workers: {replicas: 6}\nscheduler: {replicas: 2}\n")
+	spec, overlays := filepath.Join(dir, "spec.yaml"), filepath.Join(dir, "overlays")
+	stdout, stderr, err := run(t, "import", "-f", values, "--env", "prod="+prod, "-o", spec, "--overlays", overlays)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	overlay := filepath.Join(overlays, "prod", "overlay.yaml")
+	if !strings.Contains(stdout, "wrote "+overlay) || !strings.Contains(stderr, prod+":1: workers.replicas: carried: to taskGroups[default].replicas") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	}
+	out := filepath.Join(dir, "out")
+	if _, stderr, err := run(t, "render", "-f", spec, "--overlay", filepath.Join(overlays, "prod"), "--out", out); err != nil {
+		t.Fatalf("the spec does not render with the overlay: %v\n%s", err, stderr)
+	}
+	values2 := filepath.Join(out, "wx", "values.yaml")
+	if data, err := os.ReadFile(values2); err == nil && !strings.Contains(string(data), "replicas: 6") {
+		t.Errorf("the rendered values lack the overlay's replicas:\n%s", data)
+	}
+
+	again := filepath.Join(dir, "again")
+	bad := write(t, dir, "values-bad.yaml", "airflowVersion: \"2.9.3\"\n")
+	for args, want := range map[*[]string]string{
+		{"import", "-f", values, "--env", "prod=" + prod, "--env", "bad=" + bad, "-o", filepath.Join(again, "spec.yaml"), "--overlays", again}: bad + ":1: airflowVersion: Airflow 2.9.3",
+		{"import", "-f", values, "--env", "prod=" + prod}: "--env writes overlays beside a spec file: give -o SPEC too",
+		{"import", "-f", values, "--env", "prod", "-o", filepath.Join(again, "spec.yaml")}: `--env "prod": give NAME=VALUES`,
+	} {
+		if _, stderr, err := run(t, *args...); err == nil || !strings.Contains(stderr, want) {
+			t.Errorf("%v: err %v, stderr:\n%s\nwant %q", *args, err, stderr, want)
+		}
+	}
+	if _, err := os.Stat(again); !os.IsNotExist(err) {
+		t.Errorf("a failed import wrote %s: %v", again, err)
+	}
+}
+
 // TestImportBadValuesWritesNothing: values airkube cannot take over give the file, line and value,
 // and no spec file.
 func TestImportBadValuesWritesNothing(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/airkube/airkube/generator/diag"
+	"github.com/airkube/airkube/generator/load"
 	"github.com/airkube/airkube/generator/render"
 	"github.com/airkube/airkube/internal/golden"
 )
@@ -314,5 +315,115 @@ func TestImportOfficialOnKind(t *testing.T) {
 	res := importCase(t, "testdata/official-on-kind", Options{Release: "official"}, files...)
 	if res != nil {
 		checkImported(t, res, files...)
+	}
+}
+
+// TestImportEnvs imports testdata/envs: the shared values.yaml as the spec (TestImportGolden holds
+// its spec and report), and values-production.yaml and values-dev.yaml, each as an overlay of only
+// what it changes. Each overlay, applied to the spec as `airkube render --overlay` does, validates
+// and renders; its report lines are its file's; no password reaches it.
+func TestImportEnvs(t *testing.T) {
+	dir := "testdata/envs"
+	read := func(name string) Input {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Input{Name: dir + "/" + name, Data: data}
+	}
+	envs := []Env{{Name: "production", Input: read("values-production.yaml")}, {Name: "dev", Input: read("values-dev.yaml")}}
+	res, overlays, err := ImportEnvs([]Input{read("values.yaml")}, envs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(overlays) != 2 {
+		t.Fatalf("%d overlays, want 2", len(overlays))
+	}
+	tmp := t.TempDir()
+	spec := filepath.Join(tmp, "spec.yaml")
+	if err := os.WriteFile(spec, res.Spec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range overlays {
+		golden.Check(t, filepath.Join(dir, "overlays", o.Name, "overlay.yaml"), o.Spec)
+		golden.Check(t, filepath.Join(dir, "overlays", o.Name, "report.txt"), []byte(reportText(o.Report)))
+		for _, l := range o.Report {
+			if l.File != envs[i].Input.Name {
+				t.Errorf("%s's report has a line of another file: %s", o.Name, l)
+			}
+		}
+		path := filepath.Join(tmp, o.Name+".yaml")
+		if err := os.WriteFile(path, o.Spec, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		problems, err := render.Check(spec, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if errs := problems.Errors(); len(errs) > 0 {
+			t.Errorf("the spec with overlay %s does not validate:\n%v", o.Name, errs)
+		}
+		if _, err := render.Files(spec, path); err != nil {
+			t.Errorf("the spec with overlay %s does not render: %v", o.Name, err)
+		}
+		for _, s := range secretsIn(t, filepath.Join(dir, "values-"+o.Name+".yaml")) {
+			if strings.Contains(string(o.Spec)+reportText(o.Report), s) {
+				t.Errorf("a password of %s reached its overlay or report", o.Name)
+			}
+		}
+	}
+	// Only what differs: the dev overlay leaves the database and the scheduler alone, and deletes the
+	// set its file leaves out.
+	if dev := string(overlays[1].Spec); strings.Contains(dev, "database") || !strings.Contains(dev, "{name: fortran, $patch: delete}") {
+		t.Errorf("the dev overlay:\n%s", dev)
+	}
+
+	_, _, err = ImportEnvs([]Input{read("values.yaml")}, []Env{{Name: "Prod", Input: read("values-production.yaml")}}, Options{})
+	if err == nil || !strings.Contains(err.Error(), `environment "Prod" is not a folder name`) {
+		t.Errorf("an environment named Prod: %v", err)
+	}
+}
+
+// TestDiffNodeRoundTrips: for pairs of specs, the overlay diffNode writes, merged over the first as
+// overlays are, gives the second (sameRelease), including removed keys, list items and groups.
+func TestDiffNodeRoundTrips(t *testing.T) {
+	base := `apiVersion: airkube/v1alpha1
+kind: AirflowRelease
+metadata: {name: wx, namespace: airflow}
+executor: CeleryExecutor
+database: {type: postgres, host: pg, name: airflow, user: airflow, passwordSecret: {name: db, key: password}}
+broker: {redis: {}}
+airflow: {config: {core: {parallelism: "32", dag_concurrency: "8"}}}
+taskGroups:
+  - {name: default, replicas: 2, nodeSelector: {pool: a}}
+  - {name: gis, replicas: 1, tolerations: [{key: gpu, operator: Exists}]}
+`
+	for name, full := range map[string]string{
+		"same": base,
+		"changed": strings.NewReplacer(`"32"`, `"64"`, "replicas: 2", "replicas: 5", "pool: a", "pool: b").Replace(base),
+		"removed key": strings.Replace(base, `, dag_concurrency: "8"`, "", 1),
+		"removed group": strings.Replace(base, "  - {name: gis, replicas: 1, tolerations: [{key: gpu, operator: Exists}]}\n", "", 1),
+		"added group and list": strings.Replace(base, "operator: Exists}]}", "operator: Exists}, {key: fortran, operator: Exists}]}\n  - {name: fortran}", 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, err := load.Load(load.Input{Name: "a.yaml", Data: []byte(base)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := load.Load(load.Input{Name: "b.yaml", Data: []byte(full)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			overlay, err := overlayYAML(a.Release, b.Release, "b.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sameRelease([]byte(base), overlay, []byte(full)); err != nil {
+				t.Errorf("%v; overlay:\n%s", err, overlay)
+			}
+			if name == "same" && strings.Contains(string(overlay), "\n") && strings.TrimSpace(strings.SplitN(string(overlay), "\n", 3)[2]) != "{}" {
+				t.Errorf("no difference, yet the overlay holds:\n%s", overlay)
+			}
+		})
 	}
 }
