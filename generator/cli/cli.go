@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"reflect"
+	"strings"
 
 	"github.com/spf13/cobra"
 

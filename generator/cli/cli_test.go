@@ -193,7 +193,7 @@ workers: {replicas: 1}
 	bad := write(t, dir, "values-bad.yaml", "airflowVersion: \"2.9.3\"\n")
 	for args, want := range map[*[]string]string{
 		{"import", "-f", values, "--env", "prod=" + prod, "--env", "bad=" + bad, "-o", filepath.Join(again, "spec.yaml"), "--overlays", again}: bad + ":1: airflowVersion: Airflow 2.9.3",
-		{"import", "-f", values, "--env", "prod=" + prod}: "--env writes overlays beside a spec file: give -o SPEC too",
+		{"import", "-f", values, "--env", "prod=" + prod}:                                  "--env writes overlays beside a spec file: give -o SPEC too",
 		{"import", "-f", values, "--env", "prod", "-o", filepath.Join(again, "spec.yaml")}: `--env "prod": give NAME=VALUES`,
 	} {
 		if _, stderr, err := run(t, *args...); err == nil || !strings.Contains(stderr, want) {

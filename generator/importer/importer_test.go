@@ -399,10 +399,10 @@ taskGroups:
   - {name: gis, replicas: 1, tolerations: [{key: gpu, operator: Exists}]}
 `
 	for name, full := range map[string]string{
-		"same": base,
-		"changed": strings.NewReplacer(`"32"`, `"64"`, "replicas: 2", "replicas: 5", "pool: a", "pool: b").Replace(base),
-		"removed key": strings.Replace(base, `, dag_concurrency: "8"`, "", 1),
-		"removed group": strings.Replace(base, "  - {name: gis, replicas: 1, tolerations: [{key: gpu, operator: Exists}]}\n", "", 1),
+		"same":                 base,
+		"changed":              strings.NewReplacer(`"32"`, `"64"`, "replicas: 2", "replicas: 5", "pool: a", "pool: b").Replace(base),
+		"removed key":          strings.Replace(base, `, dag_concurrency: "8"`, "", 1),
+		"removed group":        strings.Replace(base, "  - {name: gis, replicas: 1, tolerations: [{key: gpu, operator: Exists}]}\n", "", 1),
 		"added group and list": strings.Replace(base, "operator: Exists}]}", "operator: Exists}, {key: fortran, operator: Exists}]}\n  - {name: fortran}", 1),
 	} {
 		t.Run(name, func(t *testing.T) {
