@@ -280,10 +280,39 @@ func (im *importer) broker() {
 		}
 		im.each(NotNeeded, "airkube generates Redis' password once and keeps it across upgrades", redis.get("password"), redis.get("passwordSecretName"), redis.get("passwordSecretAnnotations"))
 		im.each(NotNeeded, restricted, redis.get("securityContext"), redis.get("securityContexts"), redis.get("uid"), redis.get("containerLifecycleHooks"))
-		im.each(Unsupported, "airkube's Redis keeps its queue in memory: a task queued when it restarts is sent again after scheduler.task_queued_timeout", redis.get("persistence"))
+		im.redisPersistence(b.Redis, redis.get("persistence"))
 	default:
 		im.fail(redis.get("enabled"), "false, and neither data.brokerUrl nor data.brokerUrlSecretName is set: the Celery executor needs a broker")
 	}
+}
+
+// redisPersistence is the chart's redis.persistence, on by default: the queue on disk.
+func (im *importer) redisPersistence(r *v1alpha1.Redis, p value) {
+	if !p.get("enabled").on(true) {
+		im.report(p.get("enabled"), NotNeeded, "airkube's Redis keeps its queue in memory unless broker.redis.persistence is set")
+		im.each(NotNeeded, "persistence is off", p.get("size"), p.get("storageClassName"), p.get("existingClaim"), p.get("annotations"), p.get("persistentVolumeClaimRetentionPolicy"))
+		return
+	}
+	r.Persistence = &v1alpha1.RedisPersistence{}
+	im.carried(p.get("enabled"), "broker.redis.persistence (the queue in an append-only file)")
+	if c := p.get("existingClaim"); c.str() != "" {
+		r.Persistence.ExistingClaim = c.str()
+		im.carried(c, "broker.redis.persistence.existingClaim")
+		im.each(NotNeeded, "the existing claim is used as it is", p.get("size"), p.get("storageClassName"))
+	} else {
+		if sz := p.get("size"); sz.set() && sz.str() != v1alpha1.DefaultRedisVolumeSize {
+			r.Persistence.Size = sz.str()
+			im.carried(sz, "broker.redis.persistence.size")
+		} else {
+			im.each(NotNeeded, "airkube's default size is "+v1alpha1.DefaultRedisVolumeSize, sz)
+		}
+		if sc := p.get("storageClassName"); sc.str() != "" {
+			name := sc.str()
+			r.Persistence.StorageClassName = &name
+			im.carried(sc, "broker.redis.persistence.storageClassName")
+		}
+	}
+	im.each(NotNeeded, "airkube's claim is kept on uninstall, and has no annotations", p.get("annotations"), p.get("persistentVolumeClaimRetentionPolicy"))
 }
 
 // keys are the fernet, API and JWT keys: airkube reads them from one Secret, which the user makes

@@ -27,10 +27,10 @@ func orderedNode(v any) (*yaml.Node, error) {
 	return n, nil
 }
 
-// meaningful are the empty mappings that say something: a bundled Redis, the StatsD exporter with
+// meaningful are the empty mappings that say something: a bundled Redis (and its queue on disk), the StatsD exporter with
 // its defaults, DAGs baked into the image. Every other empty mapping is a struct left at its zero
 // value (xcom: {}, ui: {}), which the spec can do without.
-var meaningful = map[string]bool{"broker.redis": true, "metrics.statsd": true, "storage.dags.image": true}
+var meaningful = map[string]bool{"broker.redis": true, "broker.redis.persistence": true, "metrics.statsd": true, "storage.dags.image": true}
 
 // prune drops the empty mappings below n that are not meaningful.
 func prune(n *yaml.Node, path string) {

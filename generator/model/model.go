@@ -76,6 +76,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	v.Airflow = rel.airflowPods()
 	v.Secrets = rel.secrets()
 	v.Storage = append(rel.storage(), rel.dataStorage()...)
+	v.Claims = rel.claims()
 	v.Migration = rel.migration(v.Airflow.Volumes[0])
 	v.LogRetention = rel.logRetention(v.Airflow)
 	v.Logins = rel.logins()
@@ -653,7 +654,31 @@ func (r *release) redis() Workload {
 	}
 	sc := restrictedContainer()
 	w.SecurityContext = &sc
+	if p := red.Persistence; p != nil {
+		// The append-only file, written every second: a restarted Redis still holds the queue.
+		w.Args = []string{"sh", "-c", `exec redis-server --requirepass "$REDIS_PASSWORD" --dir /data --save "" --appendonly yes --appendfsync everysec`}
+		w.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: r.redisClaim()}}}}
+		w.VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+		w.Recreate = true
+	}
 	return w
+}
+
+// redisClaim is the claim of the Redis queue's append-only file.
+func (r *release) redisClaim() string {
+	if p := r.Broker.Redis.Persistence; p.ExistingClaim != "" {
+		return p.ExistingClaim
+	}
+	return r.name("redis")
+}
+
+// claims are the claims the chart makes: the Redis queue's, unless it names an existing one.
+func (r *release) claims() []Claim {
+	if r.Broker == nil || r.Broker.Redis == nil || r.Broker.Redis.Persistence == nil || r.Broker.Redis.Persistence.ExistingClaim != "" {
+		return nil
+	}
+	p := r.Broker.Redis.Persistence
+	return []Claim{{Name: r.redisClaim(), Component: "redis", Size: p.Size, StorageClassName: p.StorageClassName}}
 }
 
 // rbac gives the scheduler (KubernetesExecutor) rights over pods in its own namespace, the pods that

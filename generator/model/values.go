@@ -31,9 +31,11 @@ type Values struct {
 	Workloads    []Workload    `json:"workloads"`
 	TaskPods     []TaskPod     `json:"taskPods,omitempty"`
 	// PodTemplatesConfigMap holds the task pods' template files, mounted in the scheduler.
-	PodTemplatesConfigMap string           `json:"podTemplatesConfigMap,omitempty"`
-	Storage               []Storage        `json:"storage,omitempty"`
-	ServiceAccounts       []ServiceAccount `json:"serviceAccounts"`
+	PodTemplatesConfigMap string    `json:"podTemplatesConfigMap,omitempty"`
+	Storage               []Storage `json:"storage,omitempty"`
+	// Claims are the claims the chart makes for a StorageClass to provision (the Redis queue's).
+	Claims          []Claim          `json:"claims,omitempty"`
+	ServiceAccounts []ServiceAccount `json:"serviceAccounts"`
 	// NetworkPolicies, one per component, when networkPolicy.enabled.
 	NetworkPolicies []NetworkPolicy `json:"networkPolicies,omitempty"`
 	Roles           []Role          `json:"roles,omitempty"`
@@ -143,7 +145,9 @@ type Workload struct {
 	// Airflow workloads get the shared env, volumes, init containers and sidecars.
 	Airflow bool `json:"airflow"`
 	// Replicas is empty when an autoscaler owns the count.
-	Replicas                      *int32                      `json:"replicas,omitempty"`
+	Replicas *int32 `json:"replicas,omitempty"`
+	// Recreate stops the old pod before the new one starts: for a pod that holds a ReadWriteOnce claim.
+	Recreate                      bool                        `json:"recreate,omitempty"`
 	Image                         string                      `json:"image"`
 	Args                          []string                    `json:"args"`
 	Env                           []corev1.EnvVar             `json:"env,omitempty"`
@@ -233,6 +237,15 @@ type Storage struct {
 	Size         string                        `json:"size"`
 	MountOptions []string                      `json:"mountOptions,omitempty"`
 	Source       corev1.PersistentVolumeSource `json:"source"`
+}
+
+// Claim is a ReadWriteOnce PersistentVolumeClaim the chart makes once and keeps on uninstall.
+type Claim struct {
+	Name      string `json:"name"`
+	Component string `json:"component"`
+	Size      string `json:"size"`
+	// StorageClassName is nil for the cluster's default class.
+	StorageClassName *string `json:"storageClassName,omitempty"`
 }
 
 // ServiceAccount is one identity of the release's pods.

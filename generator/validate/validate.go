@@ -254,6 +254,17 @@ func (c *checker) broker(r *v1alpha1.AirflowRelease, executors v1alpha1.Executor
 	case b != nil && b.Redis.Image != "":
 		c.image("broker.redis.image", b.Redis.Image)
 	}
+	if b != nil && b.Redis != nil && b.Redis.Persistence != nil {
+		p := b.Redis.Persistence
+		switch {
+		case p.ExistingClaim != "" && (p.Size != "" || p.StorageClassName != nil):
+			c.errorf("broker.redis.persistence", "give existingClaim, or size and storageClassName for a claim the chart makes, not both")
+		case p.ExistingClaim == "":
+			if q, err := resource.ParseQuantity(p.Size); err != nil || q.Sign() <= 0 {
+				c.errorf("broker.redis.persistence.size", "%q is not a size like 1Gi", p.Size)
+			}
+		}
+	}
 	if b != nil && b.VisibilityTimeout != "" {
 		if d, err := time.ParseDuration(b.VisibilityTimeout); err != nil || d < time.Minute || d%time.Second != 0 {
 			c.errorf("broker.visibilityTimeout", "%q is not a duration of whole seconds, at least a minute, like 24h or 90m", b.VisibilityTimeout)

@@ -159,12 +159,18 @@ func makeNAS(dir string) error {
 			return fmt.Errorf("the NAS stand-in's folders must belong to uid 50000 (run as root): %w", err)
 		}
 	}
-	// The database stand-in's disk (overlays/kind/environment.yaml): PostgreSQL's uid and only it.
-	db := filepath.Join(dir, "postgres")
-	if err := os.Mkdir(db, 0o700); err != nil {
-		return err
+	// The disks of the database stand-in and of Redis' queue (overlays/kind/environment.yaml): each
+	// for its server's uid (999 in both images) and only it.
+	for _, sub := range []string{"postgres", "redis"} {
+		d := filepath.Join(dir, sub)
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+		if err := os.Chown(d, 999, 999); err != nil {
+			return err
+		}
 	}
-	return os.Chown(db, 999, 999)
+	return nil
 }
 
 func controlPlane(provider *cluster.Provider, name string) (nodes.Node, error) {

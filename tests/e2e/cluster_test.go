@@ -266,6 +266,24 @@ func userObjects(t *testing.T, ns string, claims ...string) {
 	}
 }
 
+// provisioned is what a StorageClass' provisioner would make for a claim the chart makes with the
+// cluster's default class (kwok runs no provisioner): a ReadWriteOnce volume bound to it in advance.
+func provisioned(t *testing.T, ns, claim string) {
+	t.Helper()
+	pv := &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + claim},
+		Spec: corev1.PersistentVolumeSpec{
+			Capacity:                      corev1.ResourceList{corev1.ResourceStorage: mustQuantity("1Gi")},
+			AccessModes:                   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			PersistentVolumeReclaimPolicy: corev1.PersistentVolumeReclaimRetain,
+			ClaimRef:                      &corev1.ObjectReference{Namespace: ns, Name: claim},
+			PersistentVolumeSource:        corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/lib/provisioned/" + ns + "-" + claim}},
+		}}
+	if _, err := cluster.client.CoreV1().PersistentVolumes().Create(context.Background(), pv, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.client.CoreV1().PersistentVolumes().Delete(context.Background(), pv.Name, metav1.DeleteOptions{}) })
+}
+
 // sanitize turns a case name into a namespace name.
 func sanitize(s string) string {
 	s = strings.NewReplacer(".", "-", "_", "-").Replace(strings.ToLower(s))

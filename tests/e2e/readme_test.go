@@ -51,6 +51,9 @@ func TestE2EReadmeByHand(t *testing.T) {
 	ns, name := res.Release.Metadata.Namespace, res.Release.Metadata.Name
 	ctx := context.Background()
 	namespaceGone(t, ns)
+	if r := res.Release.Broker; r != nil && r.Redis != nil && r.Redis.Persistence != nil && r.Redis.Persistence.ExistingClaim == "" {
+		provisioned(t, ns, name+"-redis") // a user's cluster has a default StorageClass; kwok has none
+	}
 
 	// The working copy: what the block reads, and the CLI it runs, built from this tree.
 	dir := byHandWorkdir(t, "values", "overlays")

@@ -209,6 +209,7 @@ func TestE2EWeatherRelease(t *testing.T) {
 	const ns, name = "e2e-weather", "weather-etl"
 	namespace(t, ns)
 	userObjects(t, ns)
+	provisioned(t, ns, name+"-redis")
 	spec := filepath.Join(repoRoot, "values", "weather-etl.yaml")
 	res := renderWith(t, spec, nil, weatherOverlay)
 
@@ -353,7 +354,7 @@ func TestE2EWeatherRelease(t *testing.T) {
 
 	t.Run("uninstall keeps data; reinstall binds the same volumes", func(t *testing.T) {
 		claims := func() map[string]string {
-			cs, err := cluster.client.CoreV1().PersistentVolumeClaims(ns).List(context.Background(), list(t, ns, "app.kubernetes.io/component=storage"))
+			cs, err := cluster.client.CoreV1().PersistentVolumeClaims(ns).List(context.Background(), list(t, ns, "app.kubernetes.io/component in (storage, redis)"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -364,7 +365,11 @@ func TestE2EWeatherRelease(t *testing.T) {
 			return out
 		}
 		before := claims()
-		// The data volumes' claims are among them, bound like the DAG and log volumes'.
+		// Redis' queue (broker.redis.persistence) is among them, as are the data volumes' claims,
+		// bound like the DAG and log volumes'.
+		if state := before[name+"-redis"]; !strings.HasSuffix(state, "(Bound)") {
+			t.Errorf("Redis' claim %s-redis: %q, want Bound; claims %v", name, state, before)
+		}
 		if len(res.Release.Storage.Volumes) == 0 {
 			t.Fatal("the weather spec has no data volumes to check")
 		}

@@ -15,6 +15,8 @@ const (
 	DefaultLogsMountPath  = "/opt/airflow/logs"
 	DefaultVolumeSize     = "10Gi"
 	DefaultRedisImage     = "redis:7.4-bookworm"
+	// DefaultRedisVolumeSize holds the queue's append-only file: messages of a few KiB each.
+	DefaultRedisVolumeSize = "1Gi"
 	// DefaultVisibilityTimeout outlasts a day-long task; Airflow's own default, 6h, does not outlast
 	// the seed's long Fortran runs.
 	DefaultVisibilityTimeout = "24h"
@@ -74,6 +76,11 @@ func SetDefaults(r *AirflowRelease) {
 	}
 	if r.Broker != nil && r.Broker.Redis != nil && r.Broker.Redis.Image == "" {
 		r.Broker.Redis.Image = DefaultRedisImage
+	}
+	if r.Broker != nil && r.Broker.Redis != nil && r.Broker.Redis.Persistence != nil {
+		if p := r.Broker.Redis.Persistence; p.ExistingClaim == "" && p.Size == "" {
+			p.Size = DefaultRedisVolumeSize
+		}
 	}
 	if r.Broker != nil && r.Broker.VisibilityTimeout == "" {
 		r.Broker.VisibilityTimeout = DefaultVisibilityTimeout

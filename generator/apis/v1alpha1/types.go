@@ -119,6 +119,17 @@ type Broker struct {
 type Redis struct {
 	Image     string                       `json:"image,omitempty" doc:"default redis:7.4-bookworm"`
 	Resources *corev1.ResourceRequirements `json:"resources,omitempty"`
+	// Persistence keeps the queue on disk: without it, a task queued when Redis restarts is sent again
+	// only after scheduler.task_queued_timeout.
+	Persistence *RedisPersistence `json:"persistence,omitempty" doc:"keep the queue on disk (Redis' append-only file, written every second), so that tasks queued when Redis restarts are still there; without it the queue lives in memory and such a task is sent again after scheduler.task_queued_timeout"`
+}
+
+// RedisPersistence is where Redis keeps its append-only file: an existing claim, or a claim the chart
+// makes once and keeps on uninstall.
+type RedisPersistence struct {
+	ExistingClaim    string  `json:"existingClaim,omitempty" doc:"a PersistentVolumeClaim (ReadWriteOnce) to keep it in"`
+	Size             string  `json:"size,omitempty" doc:"else the chart makes the claim <release>-redis of this size, kept on uninstall; default 1Gi"`
+	StorageClassName *string `json:"storageClassName,omitempty" doc:"that claim's StorageClass; default the cluster's default class"`
 }
 
 // Storage says where DAGs come from, where logs go, and which data volumes task groups may mount.
