@@ -235,3 +235,42 @@ func (r *release) kubeConfigMap() (string, map[string]string) {
 	}
 	return r.name("kubeconfig"), map[string]string{"config": r.kubeconfig()}
 }
+
+// rbac gives the scheduler (KubernetesExecutor) rights over pods in its own namespace, the pods that
+// run pod operators the same, and each group with its own identity its ServiceAccount (with rights
+// only when its tasks run pod operators). Nothing else talks to the API.
+func (r *release) rbac(accounts []ServiceAccount) ([]ServiceAccount, []Role) {
+	var roles []Role
+	if r.anyPodOperators() {
+		accounts = append(accounts, ServiceAccount{Name: r.podOperatorAccount()})
+		roles = append(roles, Role{Name: r.podOperatorAccount(), ServiceAccount: r.podOperatorAccount(), Rules: podRules()})
+	}
+	if r.schedulerAPI() {
+		rules := []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch", "deletecollection"}},
+			{APIGroups: []string{""}, Resources: []string{"pods/log"}, Verbs: []string{"get", "list"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"get", "list", "watch"}},
+		}
+		if r.RBAC.PodExec {
+			// Executors that run task commands in existing pods (rbac.podExec).
+			rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/exec"}, Verbs: []string{"create", "get"}})
+		}
+		accounts = append(accounts, ServiceAccount{Name: r.name("scheduler")})
+		roles = append(roles, Role{Name: r.name("pod-launcher"), ServiceAccount: r.name("scheduler"), Rules: rules})
+	}
+	// The release's own accounts carry serviceAccount.annotations.
+	for i := range accounts {
+		accounts[i].Annotations = r.ServiceAccount.Annotations
+	}
+	for _, g := range r.TaskGroups {
+		if g.ServiceAccount == nil {
+			continue
+		}
+		name := r.groupAccount(g)
+		accounts = append(accounts, ServiceAccount{Name: name, Annotations: g.ServiceAccount.Annotations})
+		if r.groupPodOperators(g) {
+			roles = append(roles, Role{Name: name, ServiceAccount: name, Rules: podRules()})
+		}
+	}
+	return accounts, roles
+}

@@ -1,11 +1,13 @@
 package model
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/airkube/airkube/generator/apis/v1alpha1"
 )
@@ -81,4 +83,77 @@ func (r *release) addDataMounts(w *Workload, names []string) {
 			w.Volumes, w.VolumeMounts = append(w.Volumes, v), append(w.VolumeMounts, mounts[i])
 		}
 	}
+}
+
+// dagsFolder is core.dags_folder: the mount, or the synced checkout inside it.
+func (r *release) dagsFolder() string {
+	d := r.Storage.DAGs
+	if g := d.GitSync; g != nil {
+		return strings.TrimSuffix(d.MountPath+"/repo/"+strings.Trim(g.SubPath, "/"), "/")
+	}
+	return d.MountPath
+}
+
+func (p *AirflowPods) addClaim(name, claim, path string, readOnly bool) {
+	p.Volumes = append(p.Volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
+		PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}})
+	p.VolumeMounts = append(p.VolumeMounts, corev1.VolumeMount{Name: name, MountPath: path, ReadOnly: readOnly})
+}
+
+func (r *release) gitSync(name string, once bool) corev1.Container {
+	g := r.Storage.DAGs.GitSync
+	c := corev1.Container{
+		Name:  name,
+		Image: g.Image,
+		Args:  []string{"--repo=" + g.Repo, "--ref=" + g.Ref, "--root=" + r.Storage.DAGs.MountPath, "--link=repo", "--period=" + g.Period},
+		Env:   []corev1.EnvVar{{Name: "HOME", Value: "/tmp"}},
+		Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+			Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")},
+		},
+		VolumeMounts: []corev1.VolumeMount{{Name: "dags", MountPath: r.Storage.DAGs.MountPath}},
+	}
+	if once {
+		c.Args = append(c.Args, "--one-time")
+	} else {
+		// git-sync's "/" answers 5xx until the first sync, then 200 while the process is healthy.
+		c.Args = append(c.Args, fmt.Sprintf("--http-bind=:%d", GitSyncHTTPPort))
+		c.Ports = []corev1.ContainerPort{{Name: "git-sync", ContainerPort: GitSyncHTTPPort}}
+		c.LivenessProbe = httpProbe("/", GitSyncHTTPPort, 30, 5)
+	}
+	if g.CredentialsSecret != "" {
+		c.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: g.CredentialsSecret}}}}
+	}
+	return c
+}
+
+// storageHash is the source hash of the DAG or log volume.
+func (r *release) storageHash(which string) string {
+	if which == "dags" {
+		return sourceHash(r.Storage.DAGs.NFS, r.Storage.DAGs.CSI, r.Storage.DAGs.Size)
+	}
+	return sourceHash(r.Storage.Logs.NFS, r.Storage.Logs.CSI, r.Storage.Logs.Size)
+}
+
+func (r *release) storage() []Storage {
+	var out []Storage
+	add := func(which, size string, nfs *v1alpha1.NFS, csi *v1alpha1.CSI) {
+		claim := r.name(which + "-" + r.storageHash(which))
+		s := Storage{Volume: r.Metadata.Namespace + "-" + claim, Claim: claim, Size: size}
+		if nfs != nil {
+			s.Source.NFS = &corev1.NFSVolumeSource{Server: nfs.Server, Path: nfs.Path}
+			s.MountOptions = nfs.MountOptions
+		} else {
+			s.Source.CSI = &corev1.CSIPersistentVolumeSource{Driver: csi.Driver, VolumeHandle: csi.VolumeHandle, VolumeAttributes: csi.VolumeAttributes}
+			s.MountOptions = csi.MountOptions
+		}
+		out = append(out, s)
+	}
+	if d := r.Storage.DAGs; d.NFS != nil || d.CSI != nil {
+		add("dags", d.Size, d.NFS, d.CSI)
+	}
+	if l := r.Storage.Logs; l.NFS != nil || l.CSI != nil {
+		add("logs", l.Size, l.NFS, l.CSI)
+	}
+	return out
 }

@@ -83,3 +83,109 @@ func (c *checker) volumeNames(path string, list []string, names map[string]bool,
 		seen[name] = true
 	}
 }
+
+// remoteLogProviders names the provider package each remote log scheme's handler lives in.
+var remoteLogProviders = map[string]string{
+	"s3":         "apache-airflow-providers-amazon",
+	"gs":         "apache-airflow-providers-google",
+	"wasb":       "apache-airflow-providers-microsoft-azure",
+	"oss":        "apache-airflow-providers-alibaba",
+	"hdfs":       "apache-airflow-providers-apache-hdfs",
+	"cloudwatch": "apache-airflow-providers-amazon",
+}
+
+func (c *checker) storage(s *v1alpha1.Storage) {
+	d := s.DAGs
+	c.oneSource("storage.dags", map[string]bool{"nfs": d.NFS != nil, "csi": d.CSI != nil, "existingClaim": d.ExistingClaim != "", "gitSync": d.GitSync != nil, "image": d.Image != nil})
+	c.nfs("storage.dags.nfs", d.NFS)
+	c.csi("storage.dags.csi", d.CSI)
+	if g := d.GitSync; g != nil && g.Repo == "" {
+		c.errorf("storage.dags.gitSync.repo", "required: the git repository URL")
+	}
+	if g := d.GitSync; g != nil && g.Image != "" {
+		c.image("storage.dags.gitSync.image", g.Image)
+	}
+	l := s.Logs
+	c.oneSource("storage.logs", map[string]bool{"nfs": l.NFS != nil, "csi": l.CSI != nil, "existingClaim": l.ExistingClaim != "", "remote": l.Remote != nil})
+	c.nfs("storage.logs.nfs", l.NFS)
+	c.csi("storage.logs.csi", l.CSI)
+	if l.Remote != nil {
+		scheme, _, found := strings.Cut(l.Remote.BaseLogFolder, "://")
+		switch provider, known := remoteLogProviders[scheme]; {
+		case !found:
+			c.errorf("storage.logs.remote.baseLogFolder", "%q is not a remote URL like s3://bucket/logs", l.Remote.BaseLogFolder)
+		case known:
+			// Airflow imports the handler at start: an image without the provider crashes.
+			c.warnf("storage.logs.remote.baseLogFolder", "%s:// logging needs %s installed in airflow.image and every task group's image", scheme, provider)
+		}
+	}
+	if days := l.RetentionDays; days != nil {
+		switch {
+		case *days < 1:
+			c.errorf("storage.logs.retentionDays", "%d: give a number of days, at least 1", *days)
+		case l.Remote != nil:
+			c.errorf("storage.logs.retentionDays", "remote logging keeps task logs in %s and local copies in a pod's emptyDir: expire them with the store's own lifecycle rules instead", l.Remote.BaseLogFolder)
+		case l.NFS == nil && l.CSI == nil && l.ExistingClaim == "":
+			c.errorf("storage.logs.retentionDays", "logs are in each pod's emptyDir and go with the pod: retention needs storage.logs on nfs, csi or existingClaim")
+		}
+	}
+	for path, p := range map[string]string{"storage.dags.mountPath": d.MountPath, "storage.logs.mountPath": l.MountPath} {
+		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "/opt/airkube") {
+			c.errorf(path, "%q must be an absolute path outside /opt/airkube", p)
+		}
+	}
+	if d.MountPath == l.MountPath {
+		c.errorf("storage.logs.mountPath", "%q is also the DAGs' mountPath; give logs their own folder", l.MountPath)
+	}
+	for path, q := range map[string]string{"storage.dags.size": d.Size, "storage.logs.size": l.Size} {
+		if _, err := resource.ParseQuantity(q); err != nil {
+			c.errorf(path, "%q is not a quantity like 10Gi", q)
+		}
+	}
+	c.claimName("storage.dags.existingClaim", d.ExistingClaim)
+	c.claimName("storage.logs.existingClaim", l.ExistingClaim)
+}
+
+// claimName checks an existing claim's name, when one is given.
+func (c *checker) claimName(path, claim string) {
+	if claim != "" && (len(claim) > 253 || !dnsSubdomain.MatchString(claim)) {
+		c.errorf(path, "%q is not a claim name (lower-case letters, digits, '-' and '.', at most 253 characters)", claim)
+	}
+}
+
+func (c *checker) oneSource(path string, set map[string]bool) {
+	var given []string
+	for k, v := range set {
+		if v {
+			given = append(given, k)
+		}
+	}
+	if len(given) > 1 {
+		sort.Strings(given)
+		c.errorf(path, "give one source, not %s", strings.Join(given, " and "))
+	}
+}
+
+func (c *checker) nfs(path string, n *v1alpha1.NFS) {
+	if n == nil {
+		return
+	}
+	if n.Server == "" {
+		c.errorf(path+".server", "required: the NFS server's host name or address")
+	}
+	if !strings.HasPrefix(n.Path, "/") {
+		c.errorf(path+".path", "%q must be the export's absolute path", n.Path)
+	}
+}
+
+func (c *checker) csi(path string, v *v1alpha1.CSI) {
+	if v == nil {
+		return
+	}
+	if v.Driver == "" {
+		c.errorf(path+".driver", "required: the CSI driver's name")
+	}
+	if v.VolumeHandle == "" {
+		c.errorf(path+".volumeHandle", "required: the volume's handle")
+	}
+}
