@@ -605,6 +605,30 @@ def build_airkube() -> Path:
     return AIRKUBE_BIN
 
 
+def spec_template(name, body, *, namespace=None, executor="LocalExecutor", image="apache/airflow:{version}",
+                  airflow=None) -> str:
+    """The spec a test renders, as a str.format template: the header every test shares (its release on the
+    harness's PostgreSQL, the password in Secret airflow-db) and then body, the test's own top-level YAML.
+
+    The template's fields are {version}, {pg_host}, {pg_port}, {database} and {pg_user}, with any the
+    arguments or body add ({namespace}, ...); literal braces are doubled, as in every str.format template.
+    airflow replaces the `airflow:` line with a block of the test's own.
+    """
+    if airflow is None:
+        airflow = 'airflow: {{version: "{version}", image: "%s"}}\n' % image
+    return ("apiVersion: airkube/v1alpha1\n"
+            "kind: AirflowRelease\n"
+            "metadata: {{name: %s, namespace: %s}}\n" % (name, namespace or name) + airflow +
+            "executor: %s\n" % executor +
+            "database:\n"
+            "  type: postgres\n"
+            "  host: {pg_host}\n"
+            "  port: {pg_port}\n"
+            "  name: {database}\n"
+            "  user: {pg_user}\n"
+            "  passwordSecret: {{name: airflow-db, key: password}}\n" + body)
+
+
 def render(spec, overlays=(), out=None) -> list[dict]:
     """Render a spec (YAML text, or a path) with overlay folders; returns the manifest's objects.
 

@@ -38,24 +38,12 @@ import airflow_ui
 import podenv
 from kube_fixture import Processes, free_port, http_ok, probe_url, rows, wait_for
 
-SPEC = """\
-apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {{name: auth, namespace: auth}}
-airflow: {{version: "{version}", image: "apache/airflow:{version}"}}
-executor: LocalExecutor
-database:
-  type: postgres
-  host: {pg_host}
-  port: {pg_port}
-  name: {database}
-  user: {pg_user}
-  passwordSecret: {{name: airflow-db, key: password}}
+SPEC = podenv.spec_template("auth", body="""\
 auth:
   users:
     - {{username: admin, role: Admin, passwordSecret: {{name: airflow-users, key: admin}}}}
     - {{username: forecaster, role: Viewer, passwordSecret: {{name: airflow-users, key: forecaster}}}}
-"""
+""")
 
 # Passwords with the characters that break naive quoting, JSON and form encoding.
 ADMIN_PASSWORD = "Adm1n p@ss:w/rd%&\"'"

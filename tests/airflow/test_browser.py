@@ -40,26 +40,14 @@ SESSION_COOKIE = "_token"
 # Generous bounds for a loaded 2-core machine; the times taken are printed, never asserted.
 PAGE_TIMEOUT = 120
 
-SPEC = """\
-apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {{name: browser, namespace: browser}}
-airflow: {{version: "{version}", image: "apache/airflow:{version}"}}
-executor: LocalExecutor
-database:
-  type: postgres
-  host: {pg_host}
-  port: {pg_port}
-  name: {database}
-  user: {pg_user}
-  passwordSecret: {{name: airflow-db, key: password}}
+SPEC = podenv.spec_template("browser", body="""\
 storage:
   dags:
     nfs: {{server: nas.example.com, path: /airflow/dags}}
 auth:
   users:
     - {{username: {user}, role: Admin, passwordSecret: {{name: airflow-users, key: admin}}}}
-"""
+""")
 
 DAG = '''\
 """The DAG the browser test expects on the UI's DAG list."""

@@ -44,19 +44,7 @@ OVERRIDES = {
     },
 }
 
-SPEC = """\
-apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {{name: wx, namespace: wx}}
-airflow: {{version: "{version}", image: "apache/airflow:{version}"}}
-executor: CeleryExecutor
-database:
-  type: postgres
-  host: {pg_host}
-  port: {pg_port}
-  name: {database}
-  user: {pg_user}
-  passwordSecret: {{name: airflow-db, key: password}}
+SPEC = podenv.spec_template("wx", executor="CeleryExecutor", body="""\
 broker:
   urlSecret: {{name: broker, key: url}}
 storage:
@@ -74,7 +62,7 @@ taskGroups:
   - name: radar
     image: registry.example.com/weather/radar:1.4
     concurrency: 2
-"""
+""")
 
 CELERY_APP = "airflow.providers.celery.executors.celery_executor.app"
 

@@ -38,19 +38,7 @@ OVERRIDES = {
     "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": "<free port>",
 }
 
-SPEC = """\
-apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {{name: kx, namespace: {namespace}}}
-airflow: {{version: "{version}", image: "registry.example.com/airflow:{version}-1"}}
-executor: KubernetesExecutor
-database:
-  type: postgres
-  host: {pg_host}
-  port: {pg_port}
-  name: {database}
-  user: {pg_user}
-  passwordSecret: {{name: airflow-db, key: password}}
+SPEC = podenv.spec_template("kx", namespace="{namespace}", executor="KubernetesExecutor", image="registry.example.com/airflow:{version}-1", body="""\
 storage:
   dags:
     nfs: {{server: nas.example.com, path: /airflow/dags}}
@@ -71,7 +59,7 @@ taskGroups:
     resources: {{requests: {{cpu: "1", memory: 2Gi}}, limits: {{memory: 3Gi}}}}
     nodeSelector: {{pool: gis}}
     tolerations: [{{key: dedicated, operator: Equal, value: gis, effect: NoSchedule}}]
-"""
+""")
 
 
 def _start_component(objects, component, secrets, configmaps, tmp, venv, procs, overrides):

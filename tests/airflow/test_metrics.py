@@ -45,19 +45,7 @@ OVERRIDES = {
     "api-server": {"AIRFLOW__API__PORT": "<free port>"},
 }
 
-SPEC = """\
-apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {{name: mx, namespace: mx}}
-airflow: {{version: "{version}", image: "apache/airflow:{version}"}}
-executor: LocalExecutor
-database:
-  type: postgres
-  host: {pg_host}
-  port: {pg_port}
-  name: {database}
-  user: {pg_user}
-  passwordSecret: {{name: airflow-db, key: password}}
+SPEC = podenv.spec_template("mx", body="""\
 storage:
   dags:
     nfs: {{server: nas.example.com, path: /airflow/dags}}
@@ -65,7 +53,7 @@ storage:
     nfs: {{server: nas.example.com, path: /airflow/logs}}
 metrics:
   statsd: {{}}
-"""
+""")
 
 # The label each of Airflow's name variables becomes (None: not a label, see the mapping).
 LABELS = {

@@ -103,19 +103,7 @@ OVERRIDES = {
 # CA bundle ConfigMaps as they are in the cluster, and the release's ServiceAccounts, Roles and
 # RoleBindings applied (Kube.apply_release).
 
-SPEC = """\
-apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {{name: kpo, namespace: {namespace}}}
-airflow: {{version: "{version}", image: "{image}"}}
-executor: {executor}
-database:
-  type: postgres
-  host: {pg_host}
-  port: {pg_port}
-  name: {database}
-  user: {pg_user}
-  passwordSecret: {{name: airflow-db, key: password}}
+SPEC = podenv.spec_template("kpo", namespace="{namespace}", executor="{executor}", image="{image}", body="""\
 {broker}storage:
   dags:
     nfs: {{server: nas.example.com, path: /airflow/dags}}
@@ -125,7 +113,7 @@ kubernetesAPI:
   server: {server}
   podOperators: true
 {trust}taskGroups:
-{groups}"""
+{groups}""")
 
 # Each release's task groups: name -> executor (None: the default).
 RELEASES = {

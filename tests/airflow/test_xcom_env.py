@@ -35,10 +35,7 @@ OVERRIDES = {
     "api-server": {"AIRFLOW__API__PORT": "<free port>"},
 }
 
-SPEC = """\
-apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {{name: xc, namespace: xc}}
+SPEC = podenv.spec_template("xc", airflow="""\
 airflow:
   version: "3.3.2"
   image: apache/airflow:3.3.2
@@ -49,14 +46,7 @@ airflow:
   secretsBackend:
     class: airflow.secrets.local_filesystem.LocalFilesystemBackend
     kwargsSecret: {{name: secrets-backend, key: kwargs}}
-executor: LocalExecutor
-database:
-  type: postgres
-  host: {pg_host}
-  port: {pg_port}
-  name: {database}
-  user: {pg_user}
-  passwordSecret: {{name: airflow-db, key: password}}
+""", body="""\
 storage:
   volumes:
     - {{name: xcom, existingClaim: xcom-store, mountPath: /mnt/xcom}}
@@ -66,7 +56,7 @@ xcom:
 taskGroups:
   - name: default
     volumes: [xcom, vault]
-"""
+""")
 # What only the secrets backend knows: LocalFilesystemBackend's files on the vault volume.
 BACKEND_KWARGS = '{"connections_file_path": "/mnt/vault/connections.json", "variables_file_path": "/mnt/vault/variables.json"}'
 BACKEND_FILES = {"connections.json": '{"radar_archive": "sftp://radar:r4d%40r@radar.example.com:22"}',
