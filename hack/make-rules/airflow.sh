@@ -2,7 +2,8 @@
 # Runs the real-Airflow suite (tests/airflow): ensures the Airflow venvs every golden case needs
 # (hack/airflow/venv.sh, cached), a pinned pytest venv (tests/airflow/requirements.txt, cached),
 # Debian's chromium and chromedriver for the UI test (hack/airflow/browser.sh, installed when missing), the
-# pinned StatsD exporter (hack/tools/statsd-exporter.sh, cached),
+# pinned StatsD exporter (hack/tools/statsd-exporter.sh, cached), the OpenID Connect provider of the FAB
+# login test (hack/tools/oidc-provider.sh, cached),
 # starts the tests' PostgreSQL and Redis (hack/airflow/services.sh), runs pytest, and stops every
 # process it started, also on failure or interrupt.
 # Env: AIRKUBE_CACHE (default ~/.cache/airkube); AIRKUBE_PYTEST_WORKERS (parallel pytest workers,
@@ -78,6 +79,9 @@ hack/airflow/browser.sh
 
 phase "statsd_exporter (the metrics test's exporter)"
 hack/tools/statsd-exporter.sh >/dev/null
+
+phase "OpenID Connect provider (the FAB OIDC login test's)"
+hack/tools/oidc-provider.sh >/dev/null
 
 phase "bin/airkube"
 go build -o bin/airkube ./generator/cmd/airkube

@@ -46,12 +46,13 @@ def migrate(objects, secrets, root, venv):
     print("db migrate: %.1fs" % (time.monotonic() - t))
 
 
-def start_api_server(objects, secrets, root, venv, procs, name="api-server", hidden=(), fab=False, configmaps=None):
+def start_api_server(objects, secrets, root, venv, procs, name="api-server", hidden=(), fab=False, configmaps=None,
+                     port=None):
     """One api-server pod: the init container writes the passwords file (not with FAB), then Airflow starts.
 
     hidden: strings (the passwords) the init container must not print; configmaps: the user's
-    ConfigMaps the pod mounts (podenv.materialize). Returns (the process, its base URL) once the
-    rendered startupProbe passes.
+    ConfigMaps the pod mounts (podenv.materialize); port: the one to listen on (default a free one).
+    Returns (the process, its base URL) once the rendered startupProbe passes.
     """
     api, init = api_server(objects, fab)
     root = Path(root)
@@ -66,7 +67,7 @@ def start_api_server(objects, secrets, root, venv, procs, name="api-server", hid
         pwfile = root / PASSWORDS_FILE.lstrip("/")
         assert stat.S_IMODE(pwfile.stat().st_mode) == 0o600, oct(pwfile.stat().st_mode)
     env = podenv.materialize(objects, api, secrets, root, configmaps=configmaps)
-    port = free_port()
+    port = port or free_port()
     env["AIRFLOW__API__PORT"] = str(port)
     proc = procs.start(name, env, root, api.container["args"], venv)
     t = time.monotonic()

@@ -18,7 +18,8 @@ the local PostgreSQL as its database, migrated, and then:
 - 3.x with auth.manager fab: `airflow db migrate` creates FAB's tables; the users Job runs twice (the
   second changes nothing); the api-server, reading the user's webserver_config.py from its ConfigMap,
   serves FAB's login form and `POST /auth/token` with the Secret's password; roles are FAB's; a changed
-  Secret takes effect at the Job's next run.
+  Secret takes effect at the Job's next run. A user of a real OpenID Connect provider (zitadel/oidc's, built
+  by hack/tools/oidc-provider.sh) signs in through FAB's OAuth login, as a browser does.
 
 Only what must differ because the processes share the host's network is overridden (the ports).
 """
@@ -27,6 +28,7 @@ import http.cookiejar
 import json
 import os
 import re
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -442,3 +444,104 @@ def test_fab_users_and_roles_survive_2_11_to_3_3(services, tmp_path):
         procs.stop_all()
         for p in procs.procs:
             print("---- %s (last lines)\n%s" % (p.name, p.tail(1500)))
+
+
+OIDC_PROVIDER = podenv.REPO / "hack" / "tools" / "oidc-provider.sh"
+# Jane's login at the OpenID provider; Airflow never sees her password.
+OIDC_USER, OIDC_PASSWORD = "jane@weather.example", "Sso-p@ss 1"
+WEBSERVER_CONFIG_OIDC = """\
+from flask_appbuilder.security.manager import AUTH_OAUTH
+AUTH_TYPE = AUTH_OAUTH
+AUTH_USER_REGISTRATION = True
+AUTH_USER_REGISTRATION_ROLE = "Viewer"
+# FAB reads an OpenID provider's user through its userinfo endpoint by the provider's name; "okta" is
+# the name whose handler reads standard OIDC claims (sub, email, given_name, family_name) from /userinfo.
+OAUTH_PROVIDERS = [{
+    "name": "okta", "icon": "fa-key", "token_key": "access_token",
+    "remote_app": {
+        "client_id": "web", "client_secret": "secret",
+        "api_base_url": "http://localhost:%(port)d/",
+        "server_metadata_url": "http://localhost:%(port)d/.well-known/openid-configuration",
+        "client_kwargs": {"scope": "openid email profile"},
+    },
+}]
+"""
+
+
+@pytest.mark.xdist_group("airkube-auth")
+def test_fab_oidc_login_through_a_real_provider(services, tmp_path):
+    """FAB on 3.3.2 with webserver_config.py pointing at a real OpenID Connect provider (zitadel/oidc's,
+    hack/tools/oidc-provider.sh): a user who exists only at the provider signs in as a browser does
+    (authorization code flow: Airflow's login, the provider's login form, back with the code), is made
+    a FAB user with the registration role, and reaches the REST API with the UI's token as a Viewer."""
+    version = "3.3.2"
+    database = services.fresh_database("airkube_auth_oidc_332")
+    spec = SPEC.format(version=version, database=database, pg_host=services.pg_host, pg_port=services.pg_port,
+                       pg_user=services.pg_user)
+    objects = podenv.render(spec + "  manager: fab\n  webserverConfig: {name: airflow-webserver-config, key: webserver_config.py}\n",
+                            out=tmp_path / "render")
+    venv = podenv.venv_for(version)
+    secrets = _secrets(objects, services)
+    airflow_ui.migrate(objects, secrets, tmp_path / "migrate", venv)
+
+    p = subprocess.run([str(OIDC_PROVIDER)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr[-3000:]
+    provider_bin = p.stdout.strip().splitlines()[-1]
+    op_port, api_port = free_port(), free_port()
+    redirect = "http://127.0.0.1:%d/auth/oauth-authorized/okta" % api_port
+    op_root = tmp_path / "oidc-provider"
+    op_root.mkdir()
+    users = op_root / "users.json"
+    users.write_text(json.dumps({"u-jane": {
+        "ID": "u-jane", "Username": OIDC_USER, "Password": OIDC_PASSWORD, "FirstName": "Jane", "LastName": "Doe",
+        "Email": OIDC_USER, "EmailVerified": True, "PreferredLanguage": "en"}}))
+    procs = Processes(tmp_path / "logs")
+    try:
+        procs.start("oidc-provider", {"PATH": "/usr/bin:/bin", "PORT": str(op_port), "USERS_FILE": str(users),
+                                      "REDIRECT_URI": redirect}, op_root, [provider_bin], venv=None)
+        discovery = "http://localhost:%d/.well-known/openid-configuration" % op_port
+        wait_for("the OpenID provider", lambda: http_ok(discovery), 60, interval=0.2, procs=procs)
+        configmaps = {("airflow-webserver-config", "webserver_config.py"): WEBSERVER_CONFIG_OIDC % {"port": op_port}}
+        _, base = airflow_ui.start_api_server(objects, secrets, tmp_path / "api-server", venv, procs, fab=True,
+                                              configmaps=configmaps, port=api_port)
+
+        jar = http.cookiejar.CookieJar()
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        t = time.monotonic()
+        # Airflow's login sends the browser to the provider, which shows its own login form.
+        with browser.open(base + "/auth/login/okta", timeout=60) as r:
+            login_url, page = r.geturl(), r.read().decode()
+        assert login_url.startswith("http://localhost:%d/login/username" % op_port), (login_url, page[:500])
+        request_id = re.search(r'name="id" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"id": request_id, "username": OIDC_USER, "password": OIDC_PASSWORD}).encode()
+        # The provider sends the browser back with a code, which Airflow's FAB redeems for the user's tokens.
+        with browser.open(urllib.request.Request(login_url.split("?")[0], form), timeout=60) as r:
+            landed, page = r.geturl(), r.read().decode()
+        took = time.monotonic() - t
+        cookies = sorted(c.name for c in jar if c.domain.startswith("127.0.0.1"))
+        print("FIGURE real-Airflow OIDC login (authorization code flow through FAB): %.2f s, landed on %s, cookies %s"
+              % (took, landed.split("?")[0], cookies))
+        assert landed.startswith(base), (landed, page[:500])
+        token = next((c.value for c in jar if c.name == "_token"), None)
+        assert token, ("the OIDC login gave the UI no token", cookies, page[:500])
+        status, body = _request(base + "/api/v2/dags", headers={"Authorization": "Bearer " + token})
+        assert status == 200, ("the UI's token after the OIDC login", status, body[:300])
+        status, body = _request(base + "/api/v2/pools", json.dumps({"name": "sso_pool", "slots": 1}).encode(),
+                                {"Content-Type": "application/json", "Authorization": "Bearer " + token})
+        assert status == 403, ("the registered OIDC user is a Viewer", status, body[:300])
+        registered = rows(services, database, "SELECT u.username, u.email, r.name FROM ab_user u JOIN ab_user_role ur "
+                                              "ON ur.user_id = u.id JOIN ab_role r ON r.id = ur.role_id")
+        assert registered == [["okta_u-jane", OIDC_USER, "Viewer"]], registered
+        # A wrong password stops at the provider: no code comes back to Airflow.
+        jar.clear()
+        with browser.open(base + "/auth/login/okta", timeout=60) as r:
+            login_url, page = r.geturl(), r.read().decode()
+        request_id = re.search(r'name="id" value="([^"]+)"', page).group(1)
+        form = urllib.parse.urlencode({"id": request_id, "username": OIDC_USER, "password": OIDC_PASSWORD + "x"}).encode()
+        with browser.open(urllib.request.Request(login_url.split("?")[0], form), timeout=60) as r:
+            assert r.geturl().startswith("http://localhost:%d/" % op_port), r.geturl()
+        assert not any(c.name == "_token" for c in jar), "a wrong password at the provider gave a token"
+    finally:
+        procs.stop_all()
+        for p in procs.procs:
+            print("---- %s (last lines)\n%s" % (p.name, p.tail(2500)))
