@@ -328,14 +328,17 @@ func (im *importer) keys() {
 	} else {
 		sources = append(sources, source{"webserverSecretKeySecretName", "webserver-secret-key", "secret-key"})
 	}
-	cmd := fmt.Sprintf("kubectl -n %s create secret generic %s", im.opt.Namespace, secret)
+	// The keys stay base64, as the chart's Secrets hold them, and pass only through the shell's own printf
+	// into kubectl's stdin: never on a command line, where any process on the machine could read them.
+	cmd := fmt.Sprintf(`{ printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: %s}\ndata:\n'`, secret)
 	for _, s := range sources {
 		name := im.fullname + "-" + s.chartKey
 		if v := root.get(s.nameValue); v.set() {
 			name = v.str()
 		}
-		cmd += fmt.Sprintf(` --from-literal=%s="$(kubectl -n %s get secret %s -o jsonpath='{.data.%s}' | base64 -d)"`, s.key, im.opt.Namespace, name, s.chartKey)
+		cmd += fmt.Sprintf(`; printf '  %s: %%s\n' "$(kubectl -n %s get secret %s -o jsonpath='{.data.%s}')"`, s.key, im.opt.Namespace, name, s.chartKey)
 	}
+	cmd += fmt.Sprintf("; } | kubectl -n %s create -f -", im.opt.Namespace)
 	anchor := root.get("fernetKeySecretName")
 	if !anchor.set() && root.get("fernetKey").set() {
 		anchor = root.get("fernetKey")

@@ -356,8 +356,8 @@ func TestE2EKindTakeover(t *testing.T) {
 	var copyKeys string
 	for _, l := range imp.Report {
 		t.Logf("import: %s", l)
-		if l.Verdict == importer.Action && strings.Contains(l.Note, "create secret generic official-keys") {
-			copyKeys = l.Note[strings.Index(l.Note, "kubectl "):]
+		if i := strings.Index(l.Note, "copy its keys: "); l.Verdict == importer.Action && i >= 0 && strings.Contains(l.Note, "{name: official-keys}") {
+			copyKeys = l.Note[i+len("copy its keys: "):]
 		}
 	}
 	if copyKeys == "" {
