@@ -203,6 +203,32 @@ func deploymentsReady(t *testing.T, release string, timeout time.Duration) {
 	}
 }
 
+// steadyDatabase gives the database stand-in, for the load, the endpoint a managed database keeps under
+// load: under the load's CPU starvation its 1 s pg_isready timed out, the Service dropped the pod, and every
+// component saw "connection refused" (the scheduler then restarted). A probe is part of the pod, so the
+// stand-in is replaced; the release settles before the load counts restarts. The default probe stays for
+// the other faults, whose figures were measured with it.
+func steadyDatabase(t *testing.T, release string) {
+	t.Helper()
+	ctx := context.Background()
+	sets := cluster.client.AppsV1().StatefulSets(kindNS)
+	patch := `{"spec":{"template":{"spec":{"containers":[{"name":"postgres","readinessProbe":{"timeoutSeconds":10,"failureThreshold":6}}]}}}}`
+	if _, err := sets.Patch(ctx, "postgres", types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := poll(5*time.Minute, func() (bool, error) {
+		s, err := sets.Get(ctx, "postgres", metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		st := s.Status
+		return st.ObservedGeneration >= s.Generation && st.UpdateRevision == st.CurrentRevision && st.ReadyReplicas == 1, nil
+	}); err != nil {
+		t.Fatalf("the database stand-in did not come back with its load probe: %v", err)
+	}
+	deploymentsReady(t, release, 5*time.Minute)
+}
+
 // runningPod is podOf without failing: a running, not deleted pod for the selector, if there is one.
 func runningPod(ns, selector string) (string, bool) {
 	pods, err := cluster.client.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: selector})
@@ -481,6 +507,7 @@ func TestE2EKindFaults(t *testing.T) {
 	// At Airflow's 1 pod per loop, 3 runs of 201 tasks; the comparison with 8 ran 3 runs of 60, where it was
 	// measured when airkube kept Airflow's default (README, "What a release survives").
 	t.Run("load: 3 runs at once of 201 tasks (67 per group), and 3 of 60 with 8 pods made per scheduler loop", func(t *testing.T) {
+		steadyDatabase(t, name)
 		assertLoad(t, res, "batch 1", 3, 67)
 		batch := renderWith(t, spec, []string{kindOverlay}, "airflow: {config: {kubernetes_executor: {worker_pods_creation_batch_size: '8'}}}")
 		helmInstall(t, batch)
