@@ -144,6 +144,31 @@ func restartsSince(t *testing.T, release string, before map[string]int32) []stri
 	return out
 }
 
+// exitedOnDatabaseError splits restartsSince's entries ("pod/container (n)") into those a database
+// outage explains, a single restart whose previous container's log ends on a database connection error
+// (Airflow 3.3.2's triggerer and dag-processor loops call the database with no retry), and the others.
+func exitedOnDatabaseError(t *testing.T, restarts []string) (unexplained, onDBError []string) {
+	t.Helper()
+	for _, r := range restarts {
+		name, count, _ := strings.Cut(r, " ")
+		pod, ctr, _ := strings.Cut(name, "/")
+		if count != "(1)" {
+			unexplained = append(unexplained, r)
+			continue
+		}
+		tail := int64(200)
+		log, err := cluster.client.CoreV1().Pods(kindNS).GetLogs(pod, &corev1.PodLogOptions{Container: ctr, Previous: true, TailLines: &tail}).
+			DoRaw(context.Background())
+		if err != nil || !strings.Contains(string(log), "OperationalError") {
+			t.Logf("%s: its previous log (%v) does not end on a database error:\n%.3000s", r, err, log)
+			unexplained = append(unexplained, r)
+			continue
+		}
+		onDBError = append(onDBError, r)
+	}
+	return unexplained, onDBError
+}
+
 // faultFigure prints one fault's figures on one line.
 func faultFigure(fault string, recovered time.Duration, retries int, restarts []string, lost int) {
 	fmt.Printf("FIGURE kind fault %s: recovered in %.1f s, %d retries, %d container restarts %v, %d tasks lost\n",
@@ -306,7 +331,8 @@ func assertWorkerKilled(t *testing.T, res *render.Result) {
 // assertSchedulerAndDatabaseFaults runs one DAG run through two faults, one after the other: the
 // scheduler deleted (a new one adopts the running tasks), then the database restarted (its pod
 // deleted, as a managed database fails over; its data outlives the pod). No task may need a retry,
-// and no component may crash.
+// and no component may crash, except by Airflow's own exit on the database error: one restart whose
+// previous log ends on it (exitedOnDatabaseError).
 func assertSchedulerAndDatabaseFaults(t *testing.T, res *render.Result) {
 	t.Helper()
 	release := res.Release.Metadata.Name
@@ -338,9 +364,13 @@ func assertSchedulerAndDatabaseFaults(t *testing.T, res *render.Result) {
 	tries, retries, lost := run.outcome(t)
 	firstTryOnly(t, tries, "neither fault should cost a task its try")
 	dbRestarts := restartsSince(t, release, before)
-	if len(restarts)+len(dbRestarts) > 0 {
-		t.Errorf("containers restarted: %v after the scheduler's deletion, %v after the database's restart; want none",
-			restarts, dbRestarts)
+	unexplained, dbExits := exitedOnDatabaseError(t, dbRestarts)
+	if len(restarts)+len(unexplained) > 0 {
+		t.Errorf("containers restarted: %v after the scheduler's deletion, %v after the database's restart; want none "+
+			"(besides one restart of a component whose own log ends on the database error: %v)", restarts, unexplained, dbExits)
+	}
+	if len(dbExits) > 0 {
+		fmt.Printf("FIGURE kind fault database restarted: %v stopped on the database error (Airflow's loop has no retry there) and the kubelet started it again\n", dbExits)
 	}
 	if after := psql(t, "airflow", "SELECT count(*) FROM dag_run")[0][0]; after != runs {
 		t.Errorf("the database has %s DAG runs after its restart, %s before: its data did not outlive its pod", after, runs)
