@@ -5,7 +5,6 @@
 package importer
 
 import (
-	"bytes"
 	"fmt"
 	"regexp"
 	"sort"
@@ -301,14 +300,5 @@ func specYAML(r *v1alpha1.AirflowRelease, from string) ([]byte, error) {
 	}
 	n.HeadComment = "Imported by `airkube import` from " + from + " (official Airflow chart values).\n" +
 		"Its report says what was carried, what was not and why, and what to do before installing."
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(n); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return encodeNode(n)
 }

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"bytes"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -90,16 +89,7 @@ func overlayYAML(base, full *v1alpha1.AirflowRelease, from string) ([]byte, erro
 	}
 	d.HeadComment = "Imported by `airkube import` from " + from + ": what it changes in the base spec.\n" +
 		"Apply it with --overlay; the report says what was carried and what was not."
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(d); err != nil {
-		return nil, err
-	}
-	if err := enc.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return encodeNode(d)
 }
 
 // diffNode is the overlay node that turns a into b, and whether there is any difference. It writes

@@ -107,3 +107,17 @@ func nodeOf(dec *json.Decoder) (*yaml.Node, error) {
 	}
 	return nil, fmt.Errorf("unexpected JSON token %v", tok)
 }
+
+// encodeNode is n as the YAML text of a spec or overlay file, indented by two.
+func encodeNode(n *yaml.Node) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
