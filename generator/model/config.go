@@ -29,7 +29,7 @@ func (r *release) airflowCfg() string {
 		}
 		cfg[section][key] = value
 	}
-	for _, d := range r.recoveryDefaults() {
+	for _, d := range r.cfgDefaults() {
 		set(d.section, d.key, d.value)
 	}
 	for section, kv := range r.Airflow.Config {
@@ -123,11 +123,17 @@ func (r *release) airflowCfg() string {
 // cfgDefault is an airflow.cfg setting airkube chooses unless the user's airflow.config sets the key.
 type cfgDefault struct{ section, key, value string }
 
-// recoveryDefaults are how fast a release gets a task going again after its worker or pod dies
-// (README, "What a release survives"). Airflow's own defaults leave such a task "running" for
-// 5 minutes and then wait 5 more before its next try, and give a task no retry at all. Measured on
-// kind (tests/e2e/kind_faults_test.go), these start the next try about 2 minutes after a hard kill.
-func (r *release) recoveryDefaults() []cfgDefault {
+// cfgDefaults are airkube's choices where Airflow's defaults cost users time.
+//
+// Recovery: how fast a release gets a task going again after its worker or pod dies (README, "What
+// a release survives"). Airflow's own defaults leave such a task "running" for 5 minutes and then
+// wait 5 more before its next try, and give a task no retry at all. Measured on kind
+// (tests/e2e/kind_faults_test.go), these start the next try about 2 minutes after a hard kill.
+//
+// New DAGs: Airflow looks for new DAG files (and fetches a git bundle) every 300 s, so a new DAG
+// can take five minutes to appear. Every 30 s it appears within a minute, parsing included; a
+// listing of the DAG folder or a git fetch every 30 s is cheap.
+func (r *release) cfgDefaults() []cfgDefault {
 	timeout := "task_instance_heartbeat_timeout"
 	if r.major == 2 {
 		timeout = "scheduler_zombie_task_threshold"
@@ -142,6 +148,11 @@ func (r *release) recoveryDefaults() []cfgDefault {
 		// tries). DAGs and tasks that set retries or retry_delay keep theirs.
 		{"core", "default_task_retries", "2"},
 		{"core", "default_task_retry_delay", "30"},
+	}
+	if r.major == 3 {
+		defaults = append(defaults, cfgDefault{"dag_processor", "refresh_interval", "30"})
+	} else {
+		defaults = append(defaults, cfgDefault{"scheduler", "dag_dir_list_interval", "30"})
 	}
 	if r.major == 3 {
 		// A 3.x task reaches the api-server for everything (its start, heartbeats, connections,
@@ -162,7 +173,7 @@ func UserDefaults() []string {
 		"celery.result_backend_cmd", // the metadata database, unless the user gave a result backend
 	}
 	for _, major := range []int{2, 3} {
-		for _, d := range (&release{major: major}).recoveryDefaults() {
+		for _, d := range (&release{major: major}).cfgDefaults() {
 			if k := d.section + "." + d.key; !slices.Contains(keys, k) {
 				keys = append(keys, k)
 			}

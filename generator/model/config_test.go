@@ -23,9 +23,9 @@ func cfgSection(v *Values, section string) map[string]string {
 	return out
 }
 
-// TestRecoveryDefaults: every version gets the recovery defaults under the key its Airflow reads (the
+// TestCfgDefaults: every version gets airkube's defaults (recovery, new DAGs) under the key its Airflow reads (the
 // heartbeat timeout was renamed in 3.0), and a key the user sets in airflow.config wins over airkube's.
-func TestRecoveryDefaults(t *testing.T) {
+func TestCfgDefaults(t *testing.T) {
 	for _, version := range []string{"2.11.2", "3.0.6", "3.3.2"} {
 		t.Run(version, func(t *testing.T) {
 			keys, err := airflowcfg.ForVersion(version)
@@ -33,9 +33,9 @@ func TestRecoveryDefaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := &release{major: int(version[0] - '0')}
-			defaults := r.recoveryDefaults()
+			defaults := r.cfgDefaults()
 			if len(defaults) == 0 {
-				t.Fatal("no recovery defaults")
+				t.Fatal("no defaults")
 			}
 			v := build(t, version, "LocalExecutor", "")
 			for _, d := range defaults {
