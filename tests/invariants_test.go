@@ -635,6 +635,11 @@ func TestInvariantManagedKeys(t *testing.T) {
 				managed[k] = true
 			}
 		}
+		if r.spec.Storage.DAGs.Git != nil {
+			for k := range validate.DAGBundleManaged {
+				managed[k] = true
+			}
+		}
 		users := map[string]bool{}
 		for _, k := range model.UserDefaults() {
 			users[k] = true // a default the user's value replaces

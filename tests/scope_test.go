@@ -1,10 +1,12 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -15,17 +17,19 @@ import (
 	"github.com/airkube/airkube/generator/render"
 )
 
-// podTemplates renders the weather release with an overlay and returns each
+// podTemplates renders the weather release with overlays and returns each
 // Deployment's pod template, by name, and the whole manifest.
-func podTemplates(t *testing.T, overlay string) (map[string]any, string) {
+func podTemplates(t *testing.T, overlay ...string) (map[string]any, string) {
 	t.Helper()
 	spec, err := os.ReadFile(filepath.Join(repoRoot, "values", "weather-etl.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var overlays []load.Input
-	if overlay != "" {
-		overlays = append(overlays, load.Input{Name: "change.yaml", Data: []byte(overlay)})
+	for i, o := range overlay {
+		if o != "" {
+			overlays = append(overlays, load.Input{Name: fmt.Sprintf("change-%d.yaml", i), Data: []byte(o)})
+		}
 	}
 	res, err := render.Inputs(load.Input{Name: "weather-etl.yaml", Data: spec}, overlays...)
 	if err != nil {
@@ -100,6 +104,37 @@ func TestRestartScope(t *testing.T) {
 			// a ConfigMap): otherwise the row would pass with its overlay lost.
 			if tc.overlay != "" && manifest == baseManifest {
 				t.Errorf("the overlay changed nothing in the rendered release:\n%s", tc.overlay)
+			}
+		})
+	}
+}
+
+// TestRestartScopeGitBundle: a change to the git DAG bundle rolls the pods that read it (the
+// dag-processor and the Celery workers; task pods read it when they start) and no other component.
+func TestRestartScopeGitBundle(t *testing.T) {
+	const git = "storage: {dags: {nfs: null, git: {repo: 'https://git.example.com/weather/dags.git', connId: grib_archive}}}"
+	base, baseManifest := podTemplates(t, git)
+	readers := []string{"Deployment/weather-etl-dag-processor", "Deployment/weather-etl-worker-default", "Deployment/weather-etl-worker-gis"}
+	for _, tc := range []struct {
+		name, overlay string
+		want          []string
+	}{
+		{"branch", "storage: {dags: {git: {ref: production}}}", readers},
+		{"repository", "storage: {dags: {git: {repo: 'git@git.example.com:weather/dags.git'}}}", readers},
+		{"refresh interval and folder", "storage: {dags: {git: {refreshInterval: 2m, subPath: dags}}}", readers},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			after, manifest := podTemplates(t, git, tc.overlay)
+			if got := changed(base, after); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("changed pod templates = %v, want %v", got, tc.want)
+			}
+			if manifest == baseManifest {
+				t.Errorf("the overlay changed nothing in the rendered release:\n%s", tc.overlay)
+			}
+			// The task pods' templates read the bundle from the same ConfigMap: the file is unchanged,
+			// the ConfigMap is not.
+			if !strings.Contains(manifest, "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST") {
+				t.Error("no pod reads the bundle's config")
 			}
 		})
 	}

@@ -20,6 +20,7 @@ const (
 	DBURIScript     = ConfigDir + "/db_uri.py"
 	PythonDir       = "/opt/airkube/python"
 	PodTemplatesDir = "/opt/airkube/pod-templates"
+	DAGBundleDir    = "/opt/airkube/dag-bundles"
 	APIPort         = 8080
 	SchedulerHealth = 8974
 	WorkerLogPort   = 8793
@@ -67,6 +68,9 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 		},
 		ServiceAccounts: []ServiceAccount{{Name: rel.name("airflow")}},
 	}
+	if list := rel.dagBundleConfig(); list != "" {
+		v.ConfigMaps[rel.name("dag-bundles")] = map[string]string{"dag_bundle_config_list": list}
+	}
 	if name, data := rel.kubeConfigMap(); name != "" {
 		v.ConfigMaps[name] = data
 	}
@@ -88,6 +92,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 	workers, taskPods := rel.groups()
 	v.Workloads = append(v.Workloads, workers...)
 	rel.withTaskEnv(v.Workloads)
+	rel.withDAGBundle(v.Workloads, taskPods)
 	v.TaskPods = taskPods
 	if len(taskPods) > 0 {
 		// Drawn by the chart with the same helpers as the workers, so a task pod gets

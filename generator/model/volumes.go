@@ -1,10 +1,12 @@
 package model
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -156,4 +158,62 @@ func (r *release) storage() []Storage {
 		add("logs", l.Size, l.NFS, l.CSI)
 	}
 	return out
+}
+
+// GitDagBundle is the git provider's DAG bundle class (storage.dags.git).
+const GitDagBundle = "airflow.providers.git.bundles.git.GitDagBundle"
+
+// dagBundleConfig is [dag_processor] dag_bundle_config_list for storage.dags.git, empty without it.
+// The refresh interval is left to [dag_processor] refresh_interval unless the spec gives one.
+func (r *release) dagBundleConfig() string {
+	g := r.Storage.DAGs.Git
+	if g == nil {
+		return ""
+	}
+	kwargs := map[string]any{"repo_url": g.Repo, "tracking_ref": g.Ref}
+	if sub := strings.Trim(g.SubPath, "/"); sub != "" {
+		kwargs["subdir"] = sub
+	}
+	if g.ConnID != "" {
+		kwargs["git_conn_id"] = g.ConnID
+	}
+	if d, err := time.ParseDuration(g.RefreshInterval); err == nil && g.RefreshInterval != "" {
+		kwargs["refresh_interval"] = int64(d.Seconds())
+	}
+	out, _ := json.Marshal([]map[string]any{{"name": g.Name, "classpath": GitDagBundle, "kwargs": kwargs}})
+	return string(out)
+}
+
+// withDAGBundle gives the pods that parse DAGs or run tasks the git DAG bundle: its config from a
+// ConfigMap of its own (hashed only by them, so a change to the bundle rolls the dag-processor, the
+// Celery workers and a scheduler that runs tasks, and no other component; task pods read it when
+// they start) and an emptyDir for their clones. The api-server and the triggerer do not read it: the
+// UI's bundle links come from the database.
+func (r *release) withDAGBundle(workloads []Workload, taskPods []TaskPod) {
+	if r.Storage.DAGs.Git == nil {
+		return
+	}
+	cm := r.name("dag-bundles")
+	env := []corev1.EnvVar{
+		{Name: "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: cm}, Key: "dag_bundle_config_list"}}},
+		{Name: "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_STORAGE_PATH", Value: DAGBundleDir},
+	}
+	vol := corev1.Volume{Name: "dag-bundles", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}
+	mount := corev1.VolumeMount{Name: "dag-bundles", MountPath: DAGBundleDir}
+	runsTasks := slices.ContainsFunc(r.TaskGroups, r.RunsInScheduler)
+	for i := range workloads {
+		w := &workloads[i]
+		if !w.Airflow || !(w.Component == "dag-processor" || w.Component == "worker" || (w.Component == "scheduler" && runsTasks)) {
+			continue
+		}
+		w.Env = append(append([]corev1.EnvVar{}, w.Env...), env...) // w.Env may be the spec's slice
+		w.Volumes, w.VolumeMounts = append(w.Volumes, vol), append(w.VolumeMounts, mount)
+		w.Checksums = append(w.Checksums, cm)
+	}
+	for i := range taskPods {
+		p := &taskPods[i]
+		p.Env = append(append([]corev1.EnvVar{}, p.Env...), env...)
+		p.Volumes, p.VolumeMounts = append(p.Volumes, vol), append(p.VolumeMounts, mount)
+	}
 }

@@ -24,18 +24,33 @@ var MetricsManaged = map[string]string{
 	"metrics.timer_unit_consistency": "metrics (timers in milliseconds, as StatsD expects)",
 }
 
-// ManagedKeys is Managed plus, when the release has metrics, the [metrics] keys its version reads.
+// DAGBundleManaged lists the keys airkube sets when the spec has storage.dags.git. Without it they
+// are the user's: a release may name its own bundles in airflow.config.
+var DAGBundleManaged = map[string]string{
+	"dag_processor.dag_bundle_config_list":  "storage.dags.git",
+	"dag_processor.dag_bundle_storage_path": "storage.dags.git (each pod clones into an emptyDir of its own)",
+}
+
+// ManagedKeys is Managed plus, when the release has metrics, the [metrics] keys its version reads,
+// and, when its DAGs come from a git bundle, the bundle's keys.
 func ManagedKeys(r *v1alpha1.AirflowRelease) map[string]string {
-	if r.Metrics == nil {
+	if r.Metrics == nil && r.Storage.DAGs.Git == nil {
 		return Managed
 	}
-	keys, err := airflowcfg.ForVersion(r.Airflow.Version)
-	out := make(map[string]string, len(Managed)+len(MetricsManaged))
+	out := make(map[string]string, len(Managed)+len(MetricsManaged)+len(DAGBundleManaged))
 	for k, v := range Managed {
 		out[k] = v
 	}
-	for k, v := range MetricsManaged {
-		if err == nil && keys.Has(k) {
+	if r.Metrics != nil {
+		keys, err := airflowcfg.ForVersion(r.Airflow.Version)
+		for k, v := range MetricsManaged {
+			if err == nil && keys.Has(k) {
+				out[k] = v
+			}
+		}
+	}
+	if r.Storage.DAGs.Git != nil {
+		for k, v := range DAGBundleManaged {
 			out[k] = v
 		}
 	}

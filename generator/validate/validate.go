@@ -89,7 +89,7 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	executors := c.executors(r, major)
 	c.database(&r.Database)
 	c.broker(r, executors)
-	c.storage(&r.Storage)
+	c.storage(r, major)
 	c.kubernetesAPI(r, executors)
 	c.components(r, major)
 	c.auth(&r.Auth, major)

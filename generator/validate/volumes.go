@@ -2,8 +2,12 @@ package validate
 
 import (
 	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -94,9 +98,10 @@ var remoteLogProviders = map[string]string{
 	"cloudwatch": "apache-airflow-providers-amazon",
 }
 
-func (c *checker) storage(s *v1alpha1.Storage) {
+func (c *checker) storage(r *v1alpha1.AirflowRelease, major uint64) {
+	s := &r.Storage
 	d := s.DAGs
-	c.oneSource("storage.dags", map[string]bool{"nfs": d.NFS != nil, "csi": d.CSI != nil, "existingClaim": d.ExistingClaim != "", "gitSync": d.GitSync != nil, "image": d.Image != nil})
+	c.oneSource("storage.dags", map[string]bool{"nfs": d.NFS != nil, "csi": d.CSI != nil, "existingClaim": d.ExistingClaim != "", "gitSync": d.GitSync != nil, "git": d.Git != nil, "image": d.Image != nil})
 	c.nfs("storage.dags.nfs", d.NFS)
 	c.csi("storage.dags.csi", d.CSI)
 	if g := d.GitSync; g != nil && g.Repo == "" {
@@ -104,6 +109,9 @@ func (c *checker) storage(s *v1alpha1.Storage) {
 	}
 	if g := d.GitSync; g != nil && g.Image != "" {
 		c.image("storage.dags.gitSync.image", g.Image)
+	}
+	if d.Git != nil {
+		c.gitDAGs(r, major)
 	}
 	l := s.Logs
 	c.oneSource("storage.logs", map[string]bool{"nfs": l.NFS != nil, "csi": l.CSI != nil, "existingClaim": l.ExistingClaim != "", "remote": l.Remote != nil})
@@ -188,4 +196,61 @@ func (c *checker) csi(path string, v *v1alpha1.CSI) {
 	if v.VolumeHandle == "" {
 		c.errorf(path+".volumeHandle", "required: the volume's handle")
 	}
+}
+
+// gitRepo is a repository URL git and the git provider's hook accept: a URL of a transport git
+// speaks, or scp-like user@host:path.
+var gitRepo = regexp.MustCompile(`^((https?|ssh|git)://[^/\s]+/\S*|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$`)
+
+// repoPassword says whether a repository URL carries a password (https://user:token@host/...).
+func repoPassword(repo string) bool {
+	u, err := url.Parse(repo)
+	if err != nil || u.User == nil {
+		return false
+	}
+	_, has := u.User.Password()
+	return has
+}
+
+// bundleName is what a DAG bundle's name may be: it is stored with each DAG (at most 250 characters)
+// and names the bundle's folder in each pod.
+var bundleName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,200}$`)
+
+func (c *checker) gitDAGs(r *v1alpha1.AirflowRelease, major uint64) {
+	g := r.Storage.DAGs.Git
+	const field = "storage.dags.git"
+	if major == 2 {
+		c.errorf(field, "DAG bundles are Airflow 3's; on 2.x use storage.dags.gitSync")
+	}
+	switch {
+	case g.Repo == "":
+		c.errorf(field+".repo", "required: the repository URL, like https://git.example.com/weather/dags.git or git@git.example.com:weather/dags.git")
+	case !gitRepo.MatchString(g.Repo):
+		c.errorf(field+".repo", "%q is not a repository URL: use https://, http://, ssh://, git:// or user@host:path", g.Repo)
+	case repoPassword(g.Repo):
+		c.errorf(field+".repo", "holds a password; give the credentials as a git connection (connId) from a Secret instead")
+	}
+	if strings.HasPrefix(g.Ref, "-") || strings.ContainsAny(g.Ref, " ~^:?*[\\") || strings.Contains(g.Ref, "..") {
+		c.errorf(field+".ref", "%q is not a branch or tag name", g.Ref)
+	}
+	if strings.HasPrefix(g.SubPath, "/") || slices.Contains(strings.Split(g.SubPath, "/"), "..") {
+		c.errorf(field+".subPath", "%q must be a folder inside the repository, like dags", g.SubPath)
+	}
+	if g.RefreshInterval != "" {
+		if d, err := time.ParseDuration(g.RefreshInterval); err != nil || d < time.Second || d%time.Second != 0 {
+			c.errorf(field+".refreshInterval", "%q is not a duration of whole seconds, at least 1s, like 30s or 5m", g.RefreshInterval)
+		}
+	}
+	if !bundleName.MatchString(g.Name) {
+		c.errorf(field+".name", "%q is not a bundle name: letters, digits, '.', '_' and '-', at most 200", g.Name)
+	}
+	if g.ConnID != "" {
+		listed := slices.ContainsFunc(r.Airflow.Connections, func(cn v1alpha1.Connection) bool { return cn.ID == g.ConnID })
+		if !envKey.MatchString(g.ConnID) {
+			c.errorf(field+".connId", "%q is not a connection id (letters, digits and '_')", g.ConnID)
+		} else if !listed && r.Airflow.SecretsBackend == nil {
+			c.warnf(field+".connId", "%q is not in airflow.connections: the dag-processor, workers and task pods find it only if it is in the database; list it there with its Secret", g.ConnID)
+		}
+	}
+	c.warnf(field, "needs apache-airflow-providers-git and the git command in airflow.image and every task group's image (apache/airflow's image has both)")
 }

@@ -70,6 +70,8 @@ build() {
 # entrypoint appends to a group-writable /etc/passwd and sets HOME; the same two variables, fixed in the
 # image, do it without an entrypoint script (they are what uid 50000 gets anyway).
 AIRFLOW_PACKAGES="python3 tini procps ca-certificates libmariadb3"
+# Airflow 3's git DAG bundle (storage.dags.git) runs the git command, as apache/airflow's image has it.
+AIRFLOW3_PACKAGES="${AIRFLOW_PACKAGES} git"
 airflow_args() { # airflow_args VERSION : sets args to the setup script, inputs and image config of one image
   local lock="${ROOT}/hack/airflow/requirements-$1.txt"
   [[ -f "${lock}" ]] || { echo "images.sh: no ${lock#"${ROOT}"/}" >&2; exit 1; }
@@ -85,11 +87,11 @@ airflow_args() { # airflow_args VERSION : sets args to the setup script, inputs 
 }
 airflow_args 3.3.2; af332=("${args[@]}")
 airflow_args 2.11.2; af2112=("${args[@]}")
-build AIRFLOW_3_3_2 airflow-3.3.2 "${AIRFLOW_PACKAGES}" "${af332[@]}"
+build AIRFLOW_3_3_2 airflow-3.3.2 "${AIRFLOW3_PACKAGES}" "${af332[@]}"
 build AIRFLOW_2_11_2 airflow-2.11.2 "${AIRFLOW_PACKAGES}" "${af2112[@]}"
 # The Fortran task image: the same recipe with Debian's gfortran added (the setup script keeps the C toolchain
 # gfortran depends on, and drops the rest of what it needed to build mysqlclient).
-build AIRFLOW_3_3_2_FORTRAN airflow-3.3.2-fortran "${AIRFLOW_PACKAGES} gfortran" "${af332[@]}"
+build AIRFLOW_3_3_2_FORTRAN airflow-3.3.2-fortran "${AIRFLOW3_PACKAGES} gfortran" "${af332[@]}"
 
 # PostgreSQL 15 and Redis from Debian, as uid/gid 999 (what the official postgres and redis images use), set
 # numerically so that a pod's runAsNonRoot can check it. STOPSIGNAL SIGINT (as the official postgres image; the

@@ -106,6 +106,14 @@ func SetDefaults(r *AirflowRelease) {
 			g.Image = DefaultGitSyncImage
 		}
 	}
+	if g := s.DAGs.Git; g != nil {
+		if g.Ref == "" {
+			g.Ref = "main"
+		}
+		if g.Name == "" {
+			g.Name = "dags"
+		}
+	}
 	if s.Logs.MountPath == "" {
 		s.Logs.MountPath = DefaultLogsMountPath
 	}

@@ -169,6 +169,7 @@ type DAGs struct {
 	CSI           *CSI      `json:"csi,omitempty"`
 	ExistingClaim string    `json:"existingClaim,omitempty" doc:"an existing ReadWriteMany (or ReadOnlyMany) PersistentVolumeClaim"`
 	GitSync       *GitSync  `json:"gitSync,omitempty"`
+	Git           *GitDAGs  `json:"git,omitempty" doc:"Airflow 3: DAGs from a git repository as a DAG bundle (GitDagBundle); every DAG run keeps the commit it started on"`
 	Image         *struct{} `json:"image,omitempty" doc:"DAGs are baked into every image at mountPath"`
 	MountPath     string    `json:"mountPath,omitempty" doc:"core.dags_folder; default /opt/airflow/dags"`
 	Size          string    `json:"size,omitempty" doc:"capacity written on the PersistentVolume (informational for NFS); default 10Gi"`
@@ -209,6 +210,17 @@ type GitSync struct {
 	Period            string `json:"period,omitempty" doc:"default 60s"`
 	Image             string `json:"image,omitempty" doc:"default registry.k8s.io/git-sync/git-sync:v4.4.2"`
 	CredentialsSecret string `json:"credentialsSecret,omitempty" doc:"Secret with GITSYNC_USERNAME/GITSYNC_PASSWORD keys"`
+}
+
+// GitDAGs is Airflow 3's GitDagBundle: the dag-processor, each Celery worker and each task pod keep
+// their own clone, and a task runs the commit its DAG run was parsed from.
+type GitDAGs struct {
+	Repo            string `json:"repo" doc:"the repository URL: https://, http://, ssh://, git:// or git@host:path"`
+	Ref             string `json:"ref,omitempty" doc:"the branch or tag the dag-processor follows; default main"`
+	SubPath         string `json:"subPath,omitempty" doc:"folder of the repository holding the DAGs"`
+	RefreshInterval string `json:"refreshInterval,omitempty" doc:"how often the dag-processor fetches the repository, e.g. 30s; default [dag_processor] refresh_interval (airkube: 30s)"`
+	ConnID          string `json:"connId,omitempty" doc:"a private repository's credentials: an Airflow connection of type git (login and token, or an SSH key in its extra), best listed in airflow.connections so it comes from a Secret"`
+	Name            string `json:"name,omitempty" doc:"the bundle's name, shown with each DAG; default dags"`
 }
 
 // RemoteLog sends task logs to object storage.
