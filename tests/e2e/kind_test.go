@@ -260,6 +260,14 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("a new DAG file on the NAS appears within a minute", func(t *testing.T) {
+		assertNewDAGOnNAS(t)
+	})
+
+	t.Run("DAGs from a private git repository as a bundle: each push reaches Celery and KubernetesExecutor tasks", func(t *testing.T) {
+		res = assertGitBundle(t, res, spec, kindOverlay)
+	})
+
 	// Leave the cluster to the next test.
 	helmInstall(t, res, "uninstall", name, "--namespace", kindNS, "--wait", "--timeout", "5m")
 }
