@@ -204,7 +204,7 @@ git config user.name e2e; git config user.email e2e@example.com; mkdir -p dags
 	start = time.Now()
 	v2 := push(map[string]string{
 		"dags/airkube_e2e_bundle.py": strings.Replace(string(dagSrc), `VERSION = "v1"`, `VERSION = "v2"`, 1),
-		"dags/" + newDAG + ".py":    newDAGFile(newDAG),
+		"dags/" + newDAG + ".py":     newDAGFile(newDAG),
 	}, "v2")
 	figure(t, "kind git bundle: a new DAG pushed until Airflow lists it", waitDAG(t, newDAG, v2, start))
 	waitDAG(t, "airkube_e2e_bundle", v2, start)
