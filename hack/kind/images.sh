@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the images the kind tests run, with no registry: Apache Airflow (from the exact locks in hack/airflow),
-# Airflow plus gfortran, PostgreSQL and Redis, each from Debian bookworm packages (and PyPI) by
+# Airflow plus gfortran, PostgreSQL, Redis and an S3 server (moto), each from Debian bookworm packages (and PyPI) by
 # hack/kind/rootfs.sh, which caches them by content hash. The last stdout lines are one shell-sourceable
 # KEY=image-ref per image; logs and `FIGURE image NAME: N s` timings go to stderr.
 #
@@ -18,7 +18,7 @@ SETUP="${HERE}/images"
 source "${ROOT}/hack/airflow/versions.env"
 CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 
-KEYS=(AIRFLOW_3_3_2 AIRFLOW_2_11_2 AIRFLOW_3_3_2_FORTRAN POSTGRES REDIS)
+KEYS=(AIRFLOW_3_3_2 AIRFLOW_2_11_2 AIRFLOW_3_3_2_FORTRAN POSTGRES REDIS MOTO)
 want=("$@")
 for k in "${want[@]+"${want[@]}"}"; do
   [[ " ${KEYS[*]} " == *" ${k} "* ]] || { echo "images.sh: unknown image ${k} (known: ${KEYS[*]})" >&2; exit 2; }
@@ -108,6 +108,15 @@ build REDIS redis "tini" "${SETUP}/redis.sh" \
   --change 'USER 999:999' --change 'WORKDIR /data' --change 'EXPOSE 6379' \
   --change 'ENTRYPOINT ["/usr/bin/tini", "--"]' \
   --change 'CMD ["redis-server", "--save", "", "--appendonly", "no"]'
+
+# The S3 stand-in (storage.logs.remote and xcom.objectStorage on s3:// in the kind suite): moto's server from
+# its lock, as uid 999, objects in memory.
+build MOTO moto "python3 tini ca-certificates" "${SETUP}/moto.sh" --input "${UV}" --input "${SETUP}/moto-requirements.txt" \
+  "${ca_input[@]+"${ca_input[@]}"}" \
+  --change 'ENV PATH=/opt/moto/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'ENV LANG=C.UTF-8' \
+  --change 'ENV HOME=/tmp' --change 'USER 999:999' --change 'WORKDIR /tmp' --change 'EXPOSE 5000' \
+  --change 'ENTRYPOINT ["/usr/bin/tini", "--"]' \
+  --change 'CMD ["python3", "-m", "moto.server", "-H", "0.0.0.0", "-p", "5000"]'
 
 for kv in "${out[@]}"; do
   case "${kv}" in POSTGRES=* | REDIS=*)

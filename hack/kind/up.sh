@@ -25,7 +25,8 @@ eval "$(hack/kind/images.sh | grep -E '^[A-Z0-9_]+=')"
 echo "FIGURE application images (build or cache check): $((SECONDS - start)) s" >&2
 # The stable names overlays/kind and overlays/kind/environment.yaml use, for each image images.sh built.
 declare -A stable=([AIRFLOW_3_3_2]=airkube.local/airflow:3.3.2 [AIRFLOW_2_11_2]=airkube.local/airflow:2.11.2
-  [AIRFLOW_3_3_2_FORTRAN]=airkube.local/airflow-fortran:3.3.2 [POSTGRES]=airkube.local/postgres:15 [REDIS]=airkube.local/redis:7)
+  [AIRFLOW_3_3_2_FORTRAN]=airkube.local/airflow-fortran:3.3.2 [POSTGRES]=airkube.local/postgres:15 [REDIS]=airkube.local/redis:7
+  [MOTO]=airkube.local/moto:5.2.6)
 for key in "${!stable[@]}"; do docker tag "${!key}" "${stable[${key}]}"; done
 # KEDA's operator and metrics API server, built from its Go module (hack/kind/keda.sh), under the names its
 # manifests get.
