@@ -20,16 +20,36 @@ func (r *release) taskEnv() []corev1.EnvVar {
 	return env
 }
 
-// withTaskEnv adds the connections and variables to every workload that parses DAGs or runs tasks.
+// storeConnections are the ids of the connections the api-server reads as well: the remote log
+// store's, where it reads finished tasks' logs once their workers are gone. (An XCom kept in object
+// storage it shows as its path: Airflow resolves those on workers only.)
+func (r *release) storeConnections() map[string]bool {
+	ids := map[string]bool{}
+	if rl := r.Storage.Logs.Remote; rl != nil && rl.ConnID != "" {
+		ids[rl.ConnID] = true
+	}
+	return ids
+}
+
+// withTaskEnv adds the connections and variables to every workload that parses DAGs or runs tasks,
+// and to the api-server the connection of the log store it reads.
 func (r *release) withTaskEnv(workloads []Workload) {
 	env := r.taskEnv()
-	if len(env) == 0 {
-		return
+	var apiEnv []corev1.EnvVar
+	stores := r.storeConnections()
+	for _, c := range r.Airflow.Connections {
+		if stores[c.ID] {
+			apiEnv = append(apiEnv, secretEnv("AIRFLOW_CONN_"+strings.ToUpper(c.ID), c.Secret.Name, c.Secret.Key))
+		}
 	}
 	for i := range workloads {
 		w := &workloads[i]
-		if w.Airflow && w.Component != "api-server" && w.Component != "webserver" {
-			w.Env = append(append([]corev1.EnvVar{}, w.Env...), env...) // w.Env may be the spec's slice
+		add := env
+		if w.Component == "api-server" || w.Component == "webserver" {
+			add = apiEnv
+		}
+		if w.Airflow && len(add) > 0 {
+			w.Env = append(append([]corev1.EnvVar{}, w.Env...), add...) // w.Env may be the spec's slice
 		}
 	}
 }
