@@ -125,23 +125,7 @@ func assertGitBundle(t *testing.T, res *render.Result, spec, kindOverlay string)
 			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
 		}
 	}
-	gitPod := ""
-	if err := poll(3*time.Minute, func() (bool, error) {
-		pods, err := cluster.client.CoreV1().Pods(kindNS).List(ctx, metav1.ListOptions{LabelSelector: "app=git-server"})
-		if err != nil || len(pods.Items) != 1 {
-			return false, nil
-		}
-		for _, c := range pods.Items[0].Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				gitPod = pods.Items[0].Name
-				return true, nil
-			}
-		}
-		return false, nil
-	}); err != nil {
-		dumpPods(t, kindNS)
-		t.Fatalf("the git server did not become ready: %v", err)
-	}
+	gitPod := readyPod(t, "app=git-server")
 	// The repository is private: without the token, git gets no further than the challenge.
 	if out, err := execIn(kindNS, gitPod, "git", "sh", "-c", "GIT_TERMINAL_PROMPT=0 git ls-remote http://127.0.0.1:8000/dags.git 2>&1"); err == nil {
 		t.Fatalf("the repository answered without credentials:\n%s", out)
