@@ -39,7 +39,7 @@ xcom:
 // gis pushes goes to the bucket and fortran's task pod pulls it from there; every task's log is in the
 // log bucket, and the api-server reads it back through the REST API once the worker pods that wrote
 // the logs are gone.
-func assertObjectStorage(t *testing.T, res *render.Result, spec, kindOverlay string, adminPassword string) *render.Result {
+func assertObjectStorage(t *testing.T, res *render.Result, spec, kindOverlay string) *render.Result {
 	t.Helper()
 	ctx := context.Background()
 	const name = "weather-etl"
@@ -155,7 +155,8 @@ def keys(bucket):
 	}); err != nil {
 		t.Fatalf("worker pods did not go: %v", err)
 	}
-	api := connectAPIServer(t, name, "admin", adminPassword)
+	// The admin's password as the Secret holds it now (an earlier subtest changes it).
+	api := connectAPIServer(t, name, "admin", secretStrings(t, kindNS, "airflow-users")["admin"])
 	start := time.Now()
 	for task, want := range map[string]string{
 		"grid_fortran": "airkube xcom pulled 40000 values pushed by gis", // a KubernetesExecutor pod's

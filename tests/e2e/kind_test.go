@@ -261,7 +261,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 	})
 
 	t.Run("task logs and large XComs in S3: written by workers and task pods, read back after they are gone", func(t *testing.T) {
-		res = assertObjectStorage(t, res, spec, kindOverlay, adminPassword)
+		res = assertObjectStorage(t, res, spec, kindOverlay)
 	})
 
 	t.Run("a new DAG file on the NAS appears within a minute", func(t *testing.T) {
