@@ -1,7 +1,10 @@
 package model
 
 import (
+	"net"
+	"net/url"
 	"sort"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -15,6 +18,8 @@ type NetworkPolicy struct {
 	Name      string                                  `json:"name"`
 	Component string                                  `json:"component"`
 	Ingress   []networkingv1.NetworkPolicyIngressRule `json:"ingress,omitempty"`
+	// Egress, when set, is all the component's pods may connect to (networkPolicy.egress).
+	Egress []networkingv1.NetworkPolicyEgressRule `json:"egress,omitempty"`
 }
 
 // releasePods selects every pod of the release in its namespace: components, workers, task pods, Jobs.
@@ -69,7 +74,68 @@ func (r *release) networkPolicies(workloads []Workload, closed []string) []Netwo
 	for _, c := range closed {
 		out = append(out, NetworkPolicy{Name: r.name(c), Component: c})
 	}
+	if egress := r.egressRules(); egress != nil {
+		for i := range out {
+			out[i].Egress = egress
+		}
+	}
 	return out
+}
+
+// egressRules are where every pod of the release may connect with networkPolicy.egress, nil without
+// it: DNS; the database's port (its address, when the host is one; a host name's address is not
+// known here, so any address on that port); for a release that uses the Kubernetes API (the
+// KubernetesExecutor, pod operators), its ports (443 and 6443, where its Service's endpoints listen,
+// and kubernetesAPI.server's own) at egress.kubernetesAPI's addresses, or any address without them;
+// the release's own pods, on the ports their ingress policies open; and the listed CIDRs.
+func (r *release) egressRules() []networkingv1.NetworkPolicyEgressRule {
+	e := r.NetworkPolicy.Egress
+	if e == nil || !r.NetworkPolicy.Enabled {
+		return nil
+	}
+	port := func(proto corev1.Protocol, n int32) networkingv1.NetworkPolicyPort {
+		p := intstr.FromInt32(n)
+		return networkingv1.NetworkPolicyPort{Protocol: &proto, Port: &p}
+	}
+	rules := []networkingv1.NetworkPolicyEgressRule{
+		{Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolUDP, 53), port(corev1.ProtocolTCP, 53)}},
+		{To: []networkingv1.NetworkPolicyPeer{r.releasePods()}},
+	}
+	if d := r.Database; d.ConnectionSecret == nil {
+		db := networkingv1.NetworkPolicyEgressRule{Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, d.Port)}}
+		if ip := net.ParseIP(d.Host); ip != nil {
+			db.To = []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: hostCIDR(ip)}}}
+		}
+		rules = append(rules, db)
+	}
+	if r.schedulerAPI() || r.anyPodOperators() {
+		api := networkingv1.NetworkPolicyEgressRule{Ports: []networkingv1.NetworkPolicyPort{port(corev1.ProtocolTCP, 443), port(corev1.ProtocolTCP, 6443)}}
+		if u, err := url.Parse(r.KubernetesAPI.Server); err == nil && u.Port() != "" && u.Port() != "443" && u.Port() != "6443" {
+			if n, err := strconv.ParseInt(u.Port(), 10, 32); err == nil {
+				api.Ports = append(api.Ports, port(corev1.ProtocolTCP, int32(n)))
+			}
+		}
+		for _, cidr := range e.KubernetesAPI {
+			api.To = append(api.To, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
+		}
+		rules = append(rules, api)
+	}
+	if len(e.To) > 0 {
+		var to []networkingv1.NetworkPolicyPeer
+		for _, cidr := range e.To {
+			to = append(to, networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: cidr}})
+		}
+		rules = append(rules, networkingv1.NetworkPolicyEgressRule{To: to})
+	}
+	return rules
+}
+
+// hostCIDR is the one-address block of an IP.
+func hostCIDR(ip net.IP) string {
+	if ip.To4() != nil {
+		return ip.String() + "/32"
+	}
+	return ip.String() + "/128"
 }
 
 func hasPort(ps []corev1.ContainerPort, p corev1.ContainerPort) bool {

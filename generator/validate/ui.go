@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -55,9 +57,30 @@ func (c *checker) ui(u *v1alpha1.UI) {
 	}
 }
 
-func (c *checker) networkPolicy(n *v1alpha1.NetworkPolicy) {
+func (c *checker) networkPolicy(r *v1alpha1.AirflowRelease) {
+	n := &r.NetworkPolicy
 	if len(n.UIFrom) > 0 && !n.Enabled {
 		c.errorf("networkPolicy.uiFrom", "only used with networkPolicy.enabled: true")
+	}
+	if e := n.Egress; e != nil {
+		if !n.Enabled {
+			c.errorf("networkPolicy.egress", "only used with networkPolicy.enabled: true")
+		}
+		for field, cidrs := range map[string][]string{"to": e.To, "kubernetesAPI": e.KubernetesAPI} {
+			for i, cidr := range cidrs {
+				if _, _, err := net.ParseCIDR(cidr); err != nil {
+					c.errorf(fmt.Sprintf("networkPolicy.egress.%s[%d]", field, i), "%q is not a CIDR like 10.20.0.0/16 (one address: 10.20.0.5/32)", cidr)
+				}
+			}
+		}
+		if usesAPI := r.ExecutorSet().Kubernetes || r.KubernetesAPI.PodOperators || slices.ContainsFunc(r.TaskGroups, func(g v1alpha1.TaskGroup) bool {
+			return g.PodOperators != nil && *g.PodOperators
+		}); n.Enabled && usesAPI && len(e.KubernetesAPI) == 0 {
+			c.warnf("networkPolicy.egress", "the release uses the Kubernetes API: without egress.kubernetesAPI (the API server's addresses) its ports 443 and 6443 stay open to any address")
+		}
+		if outside := outsideEndpoints(r); n.Enabled && len(outside) > 0 {
+			c.warnf("networkPolicy.egress", "the release also connects to %s: put their addresses in networkPolicy.egress.to, or those connections are refused", strings.Join(outside, ", "))
+		}
 	}
 	for i, p := range n.UIFrom {
 		path := fmt.Sprintf("networkPolicy.uiFrom[%d]", i)
@@ -75,4 +98,32 @@ func (c *checker) networkPolicy(n *v1alpha1.NetworkPolicy) {
 			}
 		}
 	}
+}
+
+// outsideEndpoints names what a release connects to beyond DNS, the database, the Kubernetes API and
+// its own pods: what networkPolicy.egress.to must list.
+func outsideEndpoints(r *v1alpha1.AirflowRelease) []string {
+	var out []string
+	if b := r.Broker; b != nil && b.URLSecret != nil {
+		out = append(out, "the broker (broker.urlSecret)")
+	}
+	if g := r.Storage.DAGs.GitSync; g != nil {
+		out = append(out, "the git-sync repository "+g.Repo)
+	}
+	if g := r.Storage.DAGs.Git; g != nil {
+		out = append(out, "the DAG bundle's repository "+g.Repo)
+	}
+	if l := r.Storage.Logs.Remote; l != nil {
+		out = append(out, "the log store "+l.BaseLogFolder)
+	}
+	if x := r.XCom.ObjectStorage; x != nil && !strings.HasPrefix(x.Path, "file://") {
+		out = append(out, "the XCom store "+x.Path)
+	}
+	if b := r.Airflow.SecretsBackend; b != nil {
+		out = append(out, "the secrets backend")
+	}
+	if len(r.Airflow.Connections) > 0 {
+		out = append(out, "the systems of airflow.connections")
+	}
+	return out
 }

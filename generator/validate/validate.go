@@ -96,7 +96,7 @@ func Validate(r *v1alpha1.AirflowRelease, locate Locator) diag.List {
 	c.connections(&r.Airflow)
 	c.xcom(r, major)
 	c.ui(&r.UI)
-	c.networkPolicy(&r.NetworkPolicy)
+	c.networkPolicy(r)
 	c.metrics(r)
 	c.taskGroups(r, executors)
 	c.dataVolumes(r) // after taskGroups, which names the groups for messages

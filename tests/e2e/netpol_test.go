@@ -202,6 +202,43 @@ func TestE2ENetworkPolicies(t *testing.T) {
 	})
 }
 
+// TestE2ENetworkPolicyEgress evaluates a release with networkPolicy.egress: its pods reach DNS, the
+// database at its address, the Kubernetes API at its addresses, each other and the listed CIDRs, and
+// nothing else; incoming traffic is limited as without it.
+func TestE2ENetworkPolicyEgress(t *testing.T) {
+	kwokOnly(t)
+	res := renderWith(t, filepath.Join(repoRoot, "tests", "golden", "egress-3.3", "spec.yaml"), nil)
+	p := releasePods(t, res.Manifest, res.Release.Metadata.Namespace)
+	for _, want := range []string{"api-server", "scheduler", "dag-processor", "triggerer", "redis", "worker/default", "task/pods", "migrate"} {
+		if _, ok := p[want]; !ok {
+			t.Fatalf("no %s pod in the release: %v", want, keys(p))
+		}
+	}
+	outside := func(ip string) pod { return pod{IP: ip} }
+	dns, db, api, store, git := outside("10.96.0.10"), outside("10.30.0.15"), outside("172.20.0.5"), outside("10.40.7.7"), outside("192.0.2.10")
+	internet := outside("203.0.113.7")
+	flows := []flow{
+		{Name: "worker -> DNS", From: p["worker/default"], To: dns, Port: 53, Protocol: "UDP", allowed: true},
+		{Name: "task pod -> DNS over TCP", From: p["task/pods"], To: dns, Port: 53, allowed: true},
+		{Name: "migration Job -> database", From: p["migrate"], To: db, Port: 5432, allowed: true},
+		{Name: "task pod -> database", From: p["task/pods"], To: db, Port: 5432, allowed: true},
+		{Name: "scheduler -> Kubernetes API (KubernetesExecutor)", From: p["scheduler"], To: api, Port: 6443, allowed: true},
+		{Name: "scheduler -> kubernetesAPI.server's port", From: p["scheduler"], To: api, Port: 8443, allowed: true},
+		{Name: "worker -> redis", From: p["worker/default"], To: p["redis"], Port: 6379, allowed: true},
+		{Name: "task pod -> api-server (execution API)", From: p["task/pods"], To: p["api-server"], Port: 8080, allowed: true},
+		{Name: "api-server -> worker logs", From: p["api-server"], To: p["worker/default"], Port: 8793, allowed: true},
+		{Name: "worker -> log store (egress.to)", From: p["worker/default"], To: store, Port: 443, allowed: true},
+		{Name: "dag-processor -> git server (egress.to)", From: p["dag-processor"], To: git, Port: 443, allowed: true},
+		{Name: "worker -> the internet over HTTPS", From: p["worker/default"], To: internet, Port: 443},
+		{Name: "task pod -> the internet over HTTP", From: p["task/pods"], To: internet, Port: 80},
+		{Name: "worker -> another address on the database port", From: p["worker/default"], To: internet, Port: 5432},
+		{Name: "api-server -> the database's address on another port", From: p["api-server"], To: db, Port: 22},
+		{Name: "task pod -> a pod of another namespace", From: p["task/pods"], To: pod{Namespace: "tenant-b",
+			NamespaceLabels: map[string]string{"kubernetes.io/metadata.name": "tenant-b"}, PodLabels: map[string]string{"app": "x"}, IP: "10.244.1.20"}, Port: 8080},
+	}
+	check(t, res.Manifest, res.Release.Metadata.Namespace, flows)
+}
+
 func check(t *testing.T, manifest []byte, ns string, flows []flow) {
 	t.Helper()
 	got := evaluate(t, manifest, ns, flows)

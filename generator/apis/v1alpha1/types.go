@@ -301,6 +301,14 @@ type UIGateway struct {
 type NetworkPolicy struct {
 	Enabled bool                             `json:"enabled,omitempty"`
 	UIFrom  []networkingv1.NetworkPolicyPeer `json:"uiFrom,omitempty" doc:"who else may reach the UI port, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]; default with ui.ingress or ui.gateway: every namespace, else nobody"`
+	Egress  *Egress                          `json:"egress,omitempty" doc:"limit where the release's pods may connect (default: anywhere)"`
+}
+
+// Egress limits the release's outgoing connections to what it needs: DNS, the database, the
+// Kubernetes API, the release's own pods, and the listed addresses.
+type Egress struct {
+	To            []string `json:"to,omitempty" doc:"CIDRs the pods may also reach, on any port: object storage, git servers, an external broker, the systems tasks read, e.g. [10.20.0.0/16]"`
+	KubernetesAPI []string `json:"kubernetesAPI,omitempty" doc:"the API server's addresses as CIDRs (kubectl get endpointslices -l kubernetes.io/service-name=kubernetes -n default), for releases that use the API; default any address on its ports (443, 6443)"`
 }
 
 // User is one login. The username and role are in the spec; the password only in its Secret.

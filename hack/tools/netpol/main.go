@@ -48,7 +48,12 @@ type verdict struct {
 	Egress  bool `json:"egress"`
 }
 
+// peer is a pod, or an address outside the cluster when it has no namespace (a database, an API
+// server, an object store), which only ipBlock rules match.
 func peer(p Peer) *matcher.TrafficPeer {
+	if p.Namespace == "" {
+		return &matcher.TrafficPeer{IP: p.IP}
+	}
 	return &matcher.TrafficPeer{IP: p.IP, Internal: &matcher.InternalPeer{
 		PodLabels: p.PodLabels, NamespaceLabels: p.NamespaceLabels, Namespace: p.Namespace}}
 }
