@@ -14,7 +14,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/airkube/airkube/generator/render"
@@ -85,7 +84,6 @@ func waitDAG(t *testing.T, dag, version string, start time.Time) time.Duration {
 // rolls only the pods that read it.
 func assertGitBundle(t *testing.T, res *render.Result, spec, kindOverlay string) *render.Result {
 	t.Helper()
-	ctx := context.Background()
 	const name = "weather-etl"
 	conn, _ := json.Marshal(map[string]string{"conn_type": "git", "login": "airflow", "password": gitToken})
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "weather-git"},
@@ -100,32 +98,7 @@ func assertGitBundle(t *testing.T, res *render.Result, spec, kindOverlay string)
 		t.Fatal(err)
 	}
 	server = []byte(strings.ReplaceAll(string(server), "IMAGE", res.Release.Airflow.Image))
-	cleanup := func() {
-		_ = cluster.client.AppsV1().Deployments(kindNS).Delete(ctx, "git-server", metav1.DeleteOptions{})
-		_ = cluster.client.CoreV1().Services(kindNS).Delete(ctx, "git-server", metav1.DeleteOptions{})
-		_ = cluster.client.CoreV1().ConfigMaps(kindNS).Delete(ctx, "git-server", metav1.DeleteOptions{})
-		_ = cluster.client.CoreV1().Secrets(kindNS).Delete(ctx, "weather-git", metav1.DeleteOptions{})
-	}
-	cleanup() // an earlier run's, on a kept cluster
-	if err := poll(time.Minute, func() (bool, error) {
-		_, err := cluster.client.AppsV1().Deployments(kindNS).Get(ctx, "git-server", metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cleanup)
-	if _, err := cluster.client.CoreV1().Secrets(kindNS).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cluster.client.CoreV1().ConfigMaps(kindNS).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, obj := range objects(t, server) {
-		if err := createObject(obj, kindNS, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
-		}
-	}
-	gitPod := readyPod(t, "app=git-server")
+	gitPod := startServer(t, "git-server", server, secret, cm)
 	// The repository is private: without the token, git gets no further than the challenge.
 	if out, err := execIn(kindNS, gitPod, "git", "sh", "-c", "GIT_TERMINAL_PROMPT=0 git ls-remote http://127.0.0.1:8000/dags.git 2>&1"); err == nil {
 		t.Fatalf("the repository answered without credentials:\n%s", out)

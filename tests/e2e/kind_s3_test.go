@@ -50,29 +50,8 @@ func assertObjectStorage(t *testing.T, res *render.Result, spec, kindOverlay str
 	if err != nil {
 		t.Fatal(err)
 	}
-	cleanup := func() {
-		_ = cluster.client.AppsV1().Deployments(kindNS).Delete(ctx, "s3", metav1.DeleteOptions{})
-		_ = cluster.client.CoreV1().Services(kindNS).Delete(ctx, "s3", metav1.DeleteOptions{})
-		_ = cluster.client.CoreV1().Secrets(kindNS).Delete(ctx, "weather-s3", metav1.DeleteOptions{})
-	}
-	cleanup() // an earlier run's, on a kept cluster
-	if err := poll(time.Minute, func() (bool, error) {
-		_, err := cluster.client.AppsV1().Deployments(kindNS).Get(ctx, "s3", metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cleanup)
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "weather-s3"}, StringData: map[string]string{"connection": string(conn)}}
-	if _, err := cluster.client.CoreV1().Secrets(kindNS).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, obj := range objects(t, server) {
-		if err := createObject(obj, kindNS, metav1.CreateOptions{}); err != nil {
-			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
-		}
-	}
-	s3Pod := readyPod(t, "app=s3")
+	s3Pod := startServer(t, "s3", server, secret, nil)
 	// s3 runs boto3 in the S3 server's pod (moto's image has it) against the server, as a client would.
 	s3 := func(code string) string {
 		t.Helper()
@@ -178,6 +157,48 @@ def keys(bucket):
 		t.Errorf("the grid through the REST API: %q (%v), want its path s3://s3_store@airflow-xcom/%s", xcom.Value, err, key)
 	}
 	return stored
+}
+
+// startServer starts a server the test needs beside the release: the Deployment and Service named name
+// from manifest (pods labelled app=name), with their Secret and ConfigMap when given. An earlier run's
+// (on a kept cluster) goes first, and this one goes when the test ends. It returns the Ready pod.
+func startServer(t *testing.T, name string, manifest []byte, secret *corev1.Secret, cm *corev1.ConfigMap) string {
+	t.Helper()
+	ctx := context.Background()
+	cleanup := func() {
+		_ = cluster.client.AppsV1().Deployments(kindNS).Delete(ctx, name, metav1.DeleteOptions{})
+		_ = cluster.client.CoreV1().Services(kindNS).Delete(ctx, name, metav1.DeleteOptions{})
+		if cm != nil {
+			_ = cluster.client.CoreV1().ConfigMaps(kindNS).Delete(ctx, cm.Name, metav1.DeleteOptions{})
+		}
+		if secret != nil {
+			_ = cluster.client.CoreV1().Secrets(kindNS).Delete(ctx, secret.Name, metav1.DeleteOptions{})
+		}
+	}
+	cleanup()
+	if err := poll(time.Minute, func() (bool, error) {
+		_, err := cluster.client.AppsV1().Deployments(kindNS).Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+	if secret != nil {
+		if _, err := cluster.client.CoreV1().Secrets(kindNS).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cm != nil {
+		if _, err := cluster.client.CoreV1().ConfigMaps(kindNS).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, obj := range objects(t, manifest) {
+		if err := createObject(obj, kindNS, metav1.CreateOptions{}); err != nil {
+			t.Fatalf("creating %s %s: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
+	return readyPod(t, "app="+name)
 }
 
 // readyPod waits for the one Ready pod matching selector and returns its name.
