@@ -3,6 +3,7 @@ package model
 import (
 	"strings"
 
+	"github.com/airkube/airkube/generator/apis/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -12,7 +13,7 @@ import (
 func (r *release) taskEnv() []corev1.EnvVar {
 	var env []corev1.EnvVar
 	for _, c := range r.Airflow.Connections {
-		env = append(env, secretEnv("AIRFLOW_CONN_"+strings.ToUpper(c.ID), c.Secret.Name, c.Secret.Key))
+		env = append(env, connectionEnv(c))
 	}
 	for _, v := range r.Airflow.Variables {
 		env = append(env, secretEnv("AIRFLOW_VAR_"+strings.ToUpper(v.Key), v.Secret.Name, v.Secret.Key))
@@ -20,26 +21,24 @@ func (r *release) taskEnv() []corev1.EnvVar {
 	return env
 }
 
-// storeConnections are the ids of the connections the api-server reads as well: the remote log
-// store's, where it reads finished tasks' logs once their workers are gone. (An XCom kept in object
-// storage it shows as its path: Airflow resolves those on workers only.)
-func (r *release) storeConnections() map[string]bool {
-	ids := map[string]bool{}
-	if rl := r.Storage.Logs.Remote; rl != nil && rl.ConnID != "" {
-		ids[rl.ConnID] = true
-	}
-	return ids
+// connectionEnv is a connection from its Secret, as Airflow reads it from the environment.
+func connectionEnv(c v1alpha1.Connection) corev1.EnvVar {
+	return secretEnv("AIRFLOW_CONN_"+strings.ToUpper(c.ID), c.Secret.Name, c.Secret.Key)
 }
 
 // withTaskEnv adds the connections and variables to every workload that parses DAGs or runs tasks,
 // and to the api-server the connection of the log store it reads.
 func (r *release) withTaskEnv(workloads []Workload) {
 	env := r.taskEnv()
+	// The api-server reads the remote log store's connection too: it reads finished tasks' logs there
+	// once their workers are gone. (An XCom kept in object storage it shows as its path: Airflow
+	// resolves those on workers only.)
 	var apiEnv []corev1.EnvVar
-	stores := r.storeConnections()
-	for _, c := range r.Airflow.Connections {
-		if stores[c.ID] {
-			apiEnv = append(apiEnv, secretEnv("AIRFLOW_CONN_"+strings.ToUpper(c.ID), c.Secret.Name, c.Secret.Key))
+	if rl := r.Storage.Logs.Remote; rl != nil && rl.ConnID != "" {
+		for _, c := range r.Airflow.Connections {
+			if c.ID == rl.ConnID {
+				apiEnv = append(apiEnv, connectionEnv(c))
+			}
 		}
 	}
 	for i := range workloads {
