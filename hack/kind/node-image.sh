@@ -7,7 +7,16 @@
 # static files, Debian's runc and our Go builds (hack/cluster/build.sh kind); then the control-plane images
 # (built from the same binaries) are imported into the node's containerd and the container is committed,
 # as `kind build node-image` does, so kubeadm pulls nothing.
+#
+#   node-image.sh [IMAGE...]
+#
+# With IMAGEs (docker images, under the names pods use), a second image is made on top of the node image
+# with those images in its containerd too, named after their IDs: a cluster made from it needs no
+# `kind load`. Each node's /var is a volume Docker fills from the image when the node is created, so the
+# images arrive as a file copy (not a save, import and unpack per node); containerd unpacks an image on
+# a node when a pod there first uses it. Only the newest such image is kept.
 set -o errexit -o nounset -o pipefail
+apps=("$@")
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="${ROOT}/hack/kind"
@@ -69,24 +78,46 @@ base="$("${HERE}/rootfs.sh" kind-base \
   --change 'ENV container=docker' \
   --change 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' | tail -n 1)"
 node="${REPO}/kind-node:${KUBE_VERSION}-${base##*:}-${ids}"
-if docker image inspect "${node}" >/dev/null 2>&1; then
+
+preload() { # preload FROM TO IMAGE...: TO is FROM with the IMAGEs in its containerd, pinned, not unpacked
+  local from="$1" to="$2"
+  shift 2
+  # Imported into a container of FROM whose containerd we start, then committed, as kind's node build
+  # does. bash as PID 1 reaps the containerd we start and stop, so no zombie outlives it.
+  cid="$(docker run -d --privileged --entrypoint bash "${from}" -c 'trap exit TERM; while :; do sleep 1 & wait; done')"
+  trap 'docker rm -f -v "${cid}" >/dev/null 2>&1 || true; rm -rf "${work}"' EXIT
+  docker exec "${cid}" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
+  for _ in $(seq 60); do docker exec "${cid}" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
+  docker save "$@" | docker exec -i "${cid}" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests -
+  docker exec "${cid}" ctr --namespace=k8s.io images ls -q >&2
+  docker exec "${cid}" bash -c 'pkill containerd; while pgrep -x containerd >/dev/null; do sleep 0.2; done; rm -f /tmp/containerd.log'
+  docker commit "${cid}" "${to}-preload" >/dev/null
+  docker rm -f -v "${cid}" >/dev/null
+  trap 'rm -rf "${work}"' EXIT
+  # systemd stops on SIGRTMIN+3, not SIGTERM (docker commit and import cannot set STOPSIGNAL; a build can).
+  printf 'FROM %s\nSTOPSIGNAL SIGRTMIN+3\nENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]\n' "${to}-preload" |
+    docker build -q -t "${to}" - >/dev/null
+  docker rmi "${to}-preload" >/dev/null
+}
+
+if ! docker image inspect "${node}" >/dev/null 2>&1; then
+  preload "${base}" "${node}" "${images[@]}"
+  echo "FIGURE kind node image built: $((SECONDS - start)) s" >&2
+fi
+if (( ${#apps[@]} == 0 )); then
   echo "${node}"
   exit 0
 fi
 
-# Preload the control-plane images into the node's containerd, then commit (as kind's node build does).
-# bash as PID 1 reaps the containerd we start and stop, so no zombie outlives it.
-cid="$(docker run -d --privileged --entrypoint bash "${base}" -c 'trap exit TERM; while :; do sleep 1 & wait; done')"
-trap 'docker rm -f -v "${cid}" >/dev/null 2>&1 || true; rm -rf "${work}"' EXIT
-docker exec "${cid}" bash -c 'nohup containerd >/tmp/containerd.log 2>&1 &'
-for _ in $(seq 60); do docker exec "${cid}" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
-docker save "${images[@]}" | docker exec -i "${cid}" ctr --namespace=k8s.io images import --label=io.cri-containerd.pinned=pinned --all-platforms --no-unpack --digests -
-docker exec "${cid}" ctr --namespace=k8s.io images ls -q >&2
-docker exec "${cid}" bash -c 'pkill containerd; while pgrep -x containerd >/dev/null; do sleep 0.2; done; rm -f /tmp/containerd.log'
-docker commit "${cid}" "${node}-preload" >/dev/null
-# systemd stops on SIGRTMIN+3, not SIGTERM (docker commit and import cannot set STOPSIGNAL; a build can).
-printf 'FROM %s\nSTOPSIGNAL SIGRTMIN+3\nENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]\n' "${node}-preload" |
-  docker build -q -t "${node}" - >/dev/null
-docker rmi "${node}-preload" >/dev/null
-echo "FIGURE kind node image built: $((SECONDS - start)) s" >&2
-echo "${node}"
+# The node image with the applications' images: named after the node image and the images' names and IDs.
+start=${SECONDS}
+appids="$(for a in "${apps[@]}"; do echo "${a} $(docker image inspect -f '{{.Id}}' "${a}")"; done | sort | sha256sum | cut -c1-12)"
+withapps="${node}-apps-${appids}"
+if ! docker image inspect "${withapps}" >/dev/null 2>&1; then
+  preload "${node}" "${withapps}" "${apps[@]}"
+  echo "FIGURE kind node image with ${#apps[@]} application images built: $((SECONDS - start)) s" >&2
+  # Older ones go: each holds gigabytes of images no cluster will be made from again.
+  docker images --format '{{.Repository}}:{{.Tag}}' "${REPO}/kind-node" | grep -- '-apps-' | grep -vxF "${withapps}" |
+    xargs -r docker rmi >/dev/null 2>&1 || true
+fi
+echo "${withapps}"
