@@ -57,7 +57,7 @@ func newDAGFile(dagID string) string {
 }
 
 // waitDAG waits until the dag-processor has stored dag (from the given bundle version, when one is
-// given) and returns the time since start; more than 60 s is an error (airkube's default promise).
+// given) and returns the time since start.
 func waitDAG(t *testing.T, dag, version string, start time.Time) time.Duration {
 	t.Helper()
 	query := "SELECT count(*) FROM dag_version WHERE dag_id = '" + dag + "'"
@@ -69,12 +69,9 @@ func waitDAG(t *testing.T, dag, version string, start time.Time) time.Duration {
 	}); err != nil {
 		t.Fatalf("DAG %s (version %q) not parsed: %v", dag, version, err)
 	}
-	took := time.Since(start)
-	if took > 90*time.Second {
-		// 30 s between looks, plus parsing: a minute, and some slack for a busy machine.
-		t.Errorf("DAG %s took %s to appear, want about a minute at most", dag, took.Round(time.Second))
-	}
-	return took
+	// How long it took is a figure the caller prints, not a check: the machines are shared and noisy.
+	// That Airflow looks every 30 s is the release's config (model's cfgDefaults, TestCfgDefaults).
+	return time.Since(start)
 }
 
 // assertGitBundle moves the running weather release to a git DAG bundle served by a private git
