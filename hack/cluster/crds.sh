@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CRDs of the options airkube renders, from their projects' Go modules at the versions pinned in
-# hack/tools/versions.env: KEDA's ScaledObject (queue autoscaling), the Gateway API's HTTPRoute
-# (ui.gateway) and prometheus-operator's ServiceMonitor (metrics.serviceMonitor).
+# hack/tools/versions.env: KEDA's ScaledObject (queue autoscaling), the Gateway API's HTTPRoute (ui.gateway)
+# with the standard kinds beside it, and prometheus-operator's ServiceMonitor (metrics.serviceMonitor).
 #
 #   crds.sh --dir                 print the folder holding the CRD files (assembled once, then cached)
 #   crds.sh KUBECTL KUBECONFIG    apply them to that cluster and wait until their APIs serve
@@ -19,7 +19,9 @@ moddir() { "${ROOT}/hack/tools/moddir.sh" "$1"; }
 
 dir="${AIRKUBE_CRDS:-}"
 if [[ -z "${dir}" ]]; then
-  stamp="$(echo "${KEDA_VERSION} ${GATEWAY_API_VERSION} ${PROMETHEUS_OPERATOR_VERSION}" | sha256sum | cut -c1-12)"
+  # The Gateway API's standard kinds a controller watches (Traefik's Gateway provider on kind: all of them).
+  GATEWAY_KINDS="gatewayclasses gateways httproutes grpcroutes referencegrants backendtlspolicies"
+  stamp="$(echo "${KEDA_VERSION} ${GATEWAY_API_VERSION} ${GATEWAY_KINDS} ${PROMETHEUS_OPERATOR_VERSION}" | sha256sum | cut -c1-12)"
   dir="${CACHE}/crds/${stamp}"
   if [[ ! -f "${dir}/.complete" ]]; then
     mkdir -p "${CACHE}/crds"
@@ -27,7 +29,7 @@ if [[ -z "${dir}" ]]; then
     # KEDA's go.mod needs a newer Go than the machine's; go mod download refuses it with the local toolchain.
     cp "$(GOTOOLCHAIN="${KEDA_GO_TOOLCHAIN}" moddir "github.com/kedacore/keda/v2@${KEDA_VERSION}")"/config/crd/bases/keda.sh_*.yaml "${tmp}/"
     gw="$(moddir "sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION}")/config/crd/standard"
-    for kind in gatewayclasses gateways httproutes referencegrants; do
+    for kind in ${GATEWAY_KINDS}; do
       cp "${gw}/gateway.networking.k8s.io_${kind}.yaml" "${tmp}/"
     done
     cp "$(moddir "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}")"/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml "${tmp}/"

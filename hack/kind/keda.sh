@@ -38,7 +38,7 @@ images)
       echo "FIGURE build ${name}: $((SECONDS - start)) s" >&2
     fi
     # uid 1000 as a number: the manifests ask runAsNonRoot, which the kubelet checks on a numeric USER.
-    ref="$("${ROOT}/hack/kind/rootfs.sh" "${name}" "ca-certificates" "${ROOT}/hack/kind/images/keda.sh" \
+    ref="$("${ROOT}/hack/kind/rootfs.sh" "${name}" "ca-certificates" "${ROOT}/hack/kind/images/binaries.sh" \
       --input "${BIN}/${name}" --change 'USER 1000:1000' --change "ENTRYPOINT [\"/${name}\"]" | tail -n 1)"
     # Tagged with the name the manifests get (IMAGES), which is what the nodes load.
     for kv in "${IMAGES[@]}"; do [[ "${kv%%=*}" != "${key}" ]] || docker tag "${ref}" "${kv#*=}"; done

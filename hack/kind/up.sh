@@ -21,7 +21,9 @@ echo "FIGURE application images (build or cache check): $((SECONDS - start)) s" 
 # The stable names overlays/kind and overlays/kind/environment.yaml use, for each image images.sh built.
 declare -A stable=([AIRFLOW_3_3_2]=airkube.local/airflow:3.3.2 [AIRFLOW_2_11_2]=airkube.local/airflow:2.11.2
   [AIRFLOW_3_3_2_FORTRAN]=airkube.local/airflow-fortran:3.3.2 [POSTGRES]=airkube.local/postgres:15 [REDIS]=airkube.local/redis:7
-  [MOTO]=airkube.local/moto:5.2.6)
+  [MOTO]=airkube.local/moto:5.2.6 [STATSD_EXPORTER]=airkube.local/statsd-exporter:${STATSD_EXPORTER_VERSION}
+  [PROMETHEUS]=airkube.local/prometheus:${PROMETHEUS_VERSION} [KUBE_ROUTER]=airkube.local/kube-router:${KUBE_ROUTER_VERSION}
+  [TRAEFIK]=airkube.local/traefik:${TRAEFIK_VERSION})
 for key in "${!stable[@]}"; do docker tag "${!key}" "${stable[${key}]}"; done
 # KEDA's operator and metrics API server, built from its Go module (hack/kind/keda.sh), under the names its
 # manifests get.
@@ -64,6 +66,27 @@ fi
 bin="$(hack/cluster/build.sh kind | tail -n 1)"
 "${ROOT}/hack/cluster/crds.sh" "${bin}/kubectl" "${kubeconfig}"
 hack/kind/keda.sh install "${bin}/kubectl" "${kubeconfig}"
+# NetworkPolicies enforced by kube-router's policy controller; Prometheus in namespace monitoring, which finds
+# every release's StatsD exporter by its Service; Traefik, the ingress and Gateway API controller, whose
+# Gateway serves *.kind.test with a certificate from a CA of this cluster's own (tls/ beside the kubeconfig).
+start=${SECONDS}
+dir="$(dirname "${kubeconfig}")"
+mkdir -p "${dir}/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=airkube kind test CA" \
+  -keyout "${dir}/tls/ca.key" -out "${dir}/tls/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=*.kind.test" -keyout "${dir}/tls/tls.key" 2>/dev/null |
+  openssl x509 -req -CA "${dir}/tls/ca.crt" -CAkey "${dir}/tls/ca.key" -CAcreateserial -days 30 \
+    -extfile <(printf 'subjectAltName=DNS:*.kind.test,DNS:kind.test\nextendedKeyUsage=serverAuth') -out "${dir}/tls/tls.crt" 2>/dev/null
+kctl=("${bin}/kubectl" --kubeconfig "${kubeconfig}")
+for m in kube-router:KUBE_ROUTER prometheus:PROMETHEUS traefik:TRAEFIK; do
+  sed "s#image: ${m%%:*}\$#image: ${stable[${m#*:}]}#" "hack/kind/${m%%:*}.yaml" |
+    "${kctl[@]}" apply --server-side --field-manager airkube-up -f - >&2
+done
+"${kctl[@]}" -n traefik create secret tls kind-test-tls --cert "${dir}/tls/tls.crt" --key "${dir}/tls/tls.key" >&2
+"${kctl[@]}" -n kube-system rollout status daemonset/kube-router --timeout 5m >&2
+"${kctl[@]}" -n monitoring rollout status deployment/prometheus --timeout 5m >&2
+"${kctl[@]}" -n traefik rollout status deployment/traefik --timeout 5m >&2
+echo "FIGURE kube-router (NetworkPolicies), Prometheus and Traefik install to ready: $((SECONDS - start)) s" >&2
 # What the by-hand steps run: the node image's kubectl, the pinned Helm CLI and airkube (make build).
 helm="$(hack/tools/helm.sh | tail -n 1)"
 go build -o bin/airkube ./generator/cmd/airkube
@@ -71,7 +94,6 @@ go build -o bin/airkube ./generator/cmd/airkube
 
 # The by-hand steps for the README's weather release, kept beside the kubeconfig and printed; the kind
 # suite runs this very file (TestE2EKindWeatherRelease), so what it prints is what is proven.
-dir="$(dirname "${kubeconfig}")"
 nas="${dir}/nas"
 cat >"${dir}/by-hand.sh" <<STEPS
 export KUBECONFIG=${kubeconfig} PATH="${bin}:$(dirname "${helm}"):\$PATH"
@@ -86,8 +108,11 @@ helm upgrade --install weather-etl out/weather-etl --namespace airflow --wait --
 STEPS
 cat >&2 <<HINT
 kind cluster ${AIRKUBE_CLUSTER} is up: a control plane and a worker labelled pool=legacy (the Fortran group's
-nodes), the CRDs of airkube's options, KEDA ${KEDA_VERSION} (the gis group scales with its queue), and the
-images of overlays/kind. Its NAS stand-in is ${nas}.
+nodes), the CRDs of airkube's options, KEDA ${KEDA_VERSION} (the gis group scales with its queue), kube-router's
+NetworkPolicy controller (policies are enforced), Prometheus (namespace monitoring; it scrapes every release's
+StatsD exporter), Traefik (IngressClass traefik, and Gateway traefik/airkube for *.kind.test, on NodePort 30443
+of every node, its CA in ${dir}/tls/ca.crt) and the images of overlays/kind. Its NAS
+stand-in is ${nas}.
 The README's weather release, by hand, from the repository root (also in ${dir}/by-hand.sh):
 
 $(sed 's/^/  /' "${dir}/by-hand.sh")
@@ -95,5 +120,8 @@ $(sed 's/^/  /' "${dir}/by-hand.sh")
 Then run a DAG with a task in every group (the DAG file above), and read the admin's password:
   kubectl -n airflow exec deploy/weather-etl-scheduler -c scheduler -- airflow dags trigger airkube_e2e_groups
   kubectl -n airflow get secret airflow-users -o jsonpath='{.data.admin}' | base64 -d
+and ask Prometheus (http://127.0.0.1:9090 while this runs) for the DAG's task durations:
+  kubectl -n monitoring port-forward deploy/prometheus 9090
+  curl -s 127.0.0.1:9090/api/v1/query --data-urlencode 'query=airflow_task_duration_sum{dag_id="airkube_e2e_groups"}'
 HINT
 echo "${kubeconfig}"

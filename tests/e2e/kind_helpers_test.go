@@ -366,8 +366,13 @@ type apiServer struct {
 // its base URL.
 func portForward(t *testing.T, release, component string, port int) string {
 	t.Helper()
-	pod := podOf(t, kindNS, "app.kubernetes.io/instance="+release+",app.kubernetes.io/component="+component)
-	req := cluster.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(kindNS).Name(pod).SubResource("portforward")
+	return portForwardPod(t, kindNS, podOf(t, kindNS, "app.kubernetes.io/instance="+release+",app.kubernetes.io/component="+component), port)
+}
+
+// portForwardPod forwards a free local port to port of pod in ns and returns its base URL.
+func portForwardPod(t *testing.T, ns, pod string, port int) string {
+	t.Helper()
+	req := cluster.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("portforward")
 	transport, upgrader, err := spdy.RoundTripperFor(cluster.config)
 	if err != nil {
 		t.Fatal(err)

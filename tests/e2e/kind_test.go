@@ -126,6 +126,18 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("NetworkPolicies enforced (kube-router): closed to other namespaces, open where the release needs it", func(t *testing.T) {
+		assertNetworkPoliciesEnforced(t, name)
+	})
+
+	t.Run("a real Prometheus scrapes the exporter: the run's task durations and the scheduler's heartbeat", func(t *testing.T) {
+		var groups []string
+		for _, g := range res.Release.TaskGroups {
+			groups = append(groups, g.Name)
+		}
+		assertPrometheus(t, name, groupsRun, groups)
+	})
+
 	t.Run("the gis group scales with its queue: from zero, out, and back (KEDA)", func(t *testing.T) {
 		assertQueueScaling(t, res, 12)
 	})
@@ -270,6 +282,10 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 
 	t.Run("DAGs from a private git repository as a bundle: each push reaches Celery and KubernetesExecutor tasks", func(t *testing.T) {
 		res = assertGitBundle(t, res, spec, kindOverlay)
+	})
+
+	t.Run("the UI through a real ingress and Gateway API controller (Traefik): TLS, a base path, only Traefik let in", func(t *testing.T) {
+		res = assertIngressAndGateway(t, res, spec, kindOverlay, secretStrings(t, kindNS, "airflow-users")["admin"])
 	})
 
 	// Leave the cluster to the next test.

@@ -1,0 +1,121 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// promSample is one series of a PromQL instant vector.
+type promSample struct {
+	labels map[string]string
+	value  float64
+}
+
+// promQuery asks Prometheus' HTTP API (base) for the instant vector of query.
+func promQuery(t *testing.T, base, query string) []promSample {
+	t.Helper()
+	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(query))
+	if err != nil {
+		t.Fatalf("PromQL %s: %v", query, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Value  [2]any            `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil || r.Status != "success" {
+		t.Fatalf("PromQL %s: HTTP %d, %v %s: %s", query, resp.StatusCode, err, r.Error, body)
+	}
+	var out []promSample
+	for _, s := range r.Data.Result {
+		v, _ := strconv.ParseFloat(fmt.Sprint(s.Value[1]), 64)
+		out = append(out, promSample{labels: s.Metric, value: v})
+	}
+	return out
+}
+
+// assertPrometheus checks that the Prometheus kind-up runs (hack/kind/prometheus.yaml: Kubernetes
+// service discovery, no Operator) scrapes the release's StatsD exporter, and that what Airflow's
+// components and task pods sent for runID of airkube_e2e_groups is there by dag_id and task_id: each
+// group's task duration (a Celery worker's and a KubernetesExecutor pod's), within the task instance's
+// start and end in the database, and the scheduler's heartbeat. FIGURE: from the run's end until all of it is queryable,
+// and the scheduler's loop time.
+func assertPrometheus(t *testing.T, release, runID string, groups []string) {
+	t.Helper()
+	start := time.Now()
+	base := portForwardPod(t, "monitoring", podOf(t, "monitoring", "app=prometheus"), 9090)
+	sel := fmt.Sprintf(`namespace=%q,release=%q`, kindNS, release)
+
+	// The exporter is a target, found through its Service, and up.
+	if err := poll(2*time.Minute, func() (bool, error) {
+		up := promQuery(t, base, `up{job="airflow-statsd",`+sel+`}`)
+		return len(up) == 1 && up[0].value == 1, nil
+	}); err != nil {
+		t.Fatalf("Prometheus does not scrape %s's exporter: up = %v", release, promQuery(t, base, `up{job="airflow-statsd"}`))
+	}
+
+	durations := map[string]float64{}
+	query := `airflow_task_duration_sum{` + sel + `,dag_id="airkube_e2e_groups"}`
+	if err := poll(2*time.Minute, func() (bool, error) {
+		for _, s := range promQuery(t, base, query) {
+			durations[s.labels["task_id"]] = s.value
+		}
+		for _, g := range groups {
+			if _, ok := durations[g]; !ok {
+				return false, nil
+			}
+		}
+		return len(promQuery(t, base, `airflow_scheduler_heartbeat{`+sel+`}`)) == 1, nil
+	}); err != nil {
+		t.Fatalf("after run %s, Prometheus has task durations for %v (want %v) and scheduler heartbeats %v",
+			runID, durations, groups, promQuery(t, base, `airflow_scheduler_heartbeat{`+sel+`}`))
+	}
+	figure(t, "kind Prometheus: the run's task durations by dag_id/task_id and the scheduler heartbeat queryable after the run", time.Since(start))
+
+	// The durations are the tasks' own: what the operator ran, so more than nothing and no more than the
+	// task instance's start to end in the database (which adds the task runner's start and finish).
+	rows := psql(t, "airflow", "SELECT task_id, extract(epoch from end_date - start_date) FROM task_instance WHERE dag_id = 'airkube_e2e_groups' AND run_id = '"+runID+"'")
+	for _, r := range rows {
+		db, _ := strconv.ParseFloat(r[1], 64)
+		got, ok := durations[r[0]]
+		if !ok {
+			continue
+		}
+		// A rerun of the suite on a kept cluster adds earlier runs' durations to the sum: per run, then.
+		count := promQuery(t, base, `airflow_task_duration_count{`+sel+`,dag_id="airkube_e2e_groups",task_id="`+r[0]+`"}`)
+		if len(count) == 1 && count[0].value > 1 {
+			got /= count[0].value
+		}
+		t.Logf("task %s: %.2f s in Prometheus, %.2f s in the database", r[0], got, db)
+		if got <= 0 || got > db+0.5 {
+			t.Errorf("task %s ran %.2f s by Prometheus, within %.2f s by the database", r[0], got, db)
+		}
+	}
+
+	// The scheduler's loop time (airflow.scheduler.scheduler_loop_duration, a timer, so a summary).
+	var qs []string
+	for _, s := range promQuery(t, base, `airflow_scheduler_scheduler_loop_duration{`+sel+`}`) {
+		qs = append(qs, fmt.Sprintf("quantile %s: %.3f s", s.labels["quantile"], s.value))
+	}
+	sort.Strings(qs)
+	if len(qs) == 0 {
+		t.Errorf("no airflow_scheduler_scheduler_loop_duration for %s in Prometheus", release)
+	}
+	fmt.Printf("FIGURE kind scheduler loop time (Prometheus, the exporter's summary): %v\n", qs)
+}
