@@ -41,6 +41,16 @@ func (c *checker) connections(a *v1alpha1.Airflow) {
 	}
 }
 
+// xcomFilesystems names the provider whose object-storage filesystem serves each scheme of Airflow 3's
+// XCom backend (the "filesystems" of each provider's get_provider_info: amazon 9.39.0, google 22.8.0,
+// microsoft-azure 15.2.1); file:// and local:// are Airflow's own. Remote logging reaches more stores
+// (remoteLogProviders): the alibaba provider has an OSS log handler but no filesystem.
+var xcomFilesystems = map[string]string{
+	"s3": "apache-airflow-providers-amazon", "s3a": "apache-airflow-providers-amazon", "s3n": "apache-airflow-providers-amazon",
+	"gs": "apache-airflow-providers-google", "gcs": "apache-airflow-providers-google",
+	"abfs": "apache-airflow-providers-microsoft-azure", "abfss": "apache-airflow-providers-microsoft-azure", "adl": "apache-airflow-providers-microsoft-azure",
+}
+
 func (c *checker) xcom(r *v1alpha1.AirflowRelease, major uint64) {
 	x := r.XCom.ObjectStorage
 	if x == nil {
@@ -53,10 +63,12 @@ func (c *checker) xcom(r *v1alpha1.AirflowRelease, major uint64) {
 	scheme, rest, found := strings.Cut(x.Path, "://")
 	if !found || scheme == "" || rest == "" || strings.ContainsAny(x.Path, " \t") {
 		c.errorf("xcom.objectStorage.path", "%q is not a URL like s3://aws_default@bucket/xcom or file:///data/xcom", x.Path)
-	} else if provider, ok := remoteLogProviders[scheme]; ok {
-		c.warnf("xcom.objectStorage.path", "%s:// needs %s in every image that runs tasks, and apache-airflow-providers-common-io", scheme, provider)
-	} else if scheme == "file" {
+	} else if scheme == "file" || scheme == "local" {
 		c.xcomVolume(r, rest)
+	} else if provider, ok := xcomFilesystems[scheme]; ok {
+		c.warnf("xcom.objectStorage.path", "%s:// needs %s in every image that runs tasks, and apache-airflow-providers-common-io", scheme, provider)
+	} else {
+		c.warnf("xcom.objectStorage.path", "no Apache Airflow provider serves %s:// as object storage (Airflow's own: file://, s3://, gs://, abfs://), so the first XCom over the threshold fails unless your images have a package that registers it; for Alibaba OSS, which speaks the S3 API, use s3://<connection>@bucket/path with an aws connection whose extra endpoint_url is your OSS endpoint", scheme)
 	}
 	if *x.Threshold < 0 {
 		c.errorf("xcom.objectStorage.threshold", "%d: give bytes, at least 0 (0 sends every XCom to the path)", *x.Threshold)
