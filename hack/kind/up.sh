@@ -52,7 +52,7 @@ unpack() { # unpack NODE IMAGE...
   done
 }
 unpacking=()
-start=${SECONDS}
+unpack_start=${SECONDS}
 if [[ -z "${AIRKUBE_KIND_NODE_IMAGE:-}" ]]; then
   for node in $(docker ps --filter "label=io.x-k8s.kind.cluster=${AIRKUBE_CLUSTER}" --format '{{.Names}}'); do
     images=("${stable[AIRFLOW_3_3_2]}" "${stable[POSTGRES]}" "${stable[REDIS]}")
@@ -90,7 +90,7 @@ echo "FIGURE kube-router (NetworkPolicies), Prometheus and Traefik install to re
 # What the by-hand steps run: the node image's kubectl, the pinned Helm CLI and airkube (make build).
 helm="$(hack/tools/helm.sh | tail -n 1)"
 go build -o bin/airkube ./generator/cmd/airkube
-(( ${#unpacking[@]} == 0 )) || { wait "${unpacking[@]}"; echo "FIGURE kind images unpacked on the nodes: $((SECONDS - start)) s" >&2; }
+(( ${#unpacking[@]} == 0 )) || { wait "${unpacking[@]}"; echo "FIGURE kind images unpacked on the nodes: $((SECONDS - unpack_start)) s" >&2; }
 
 # The by-hand steps for the README's weather release, kept beside the kubeconfig and printed; the kind
 # suite runs this very file (TestE2EKindWeatherRelease), so what it prints is what is proven.
