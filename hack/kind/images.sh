@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the images the kind tests run, with no registry: Apache Airflow (from the exact locks in hack/airflow),
 # Airflow plus gfortran, PostgreSQL, Redis and an S3 server (moto), each from Debian bookworm packages (and PyPI) by
-# hack/kind/rootfs.sh, which caches them by content hash; and the StatsD exporter, Prometheus, kube-router and
-# Traefik, built from their Go modules (hack/tools/{statsd-exporter,prometheus,kube-router,traefik}.sh). The
+# hack/kind/rootfs.sh, which caches them by content hash; and the StatsD exporter, Prometheus and its Operator,
+# kube-router and Traefik, built from their Go modules (hack/tools/). The
 # last stdout lines are one shell-sourceable KEY=image-ref per image; logs and `FIGURE image NAME: N s` timings go to stderr.
 #
 #   hack/kind/images.sh [KEY...]     build all images, or only those KEYs (e.g. POSTGRES REDIS)
@@ -19,7 +19,8 @@ SETUP="${HERE}/images"
 source "${ROOT}/hack/airflow/versions.env"
 CACHE="${AIRKUBE_CACHE:-${HOME}/.cache/airkube}"
 
-KEYS=(AIRFLOW_3_3_2 AIRFLOW_2_11_2 AIRFLOW_3_3_2_FORTRAN POSTGRES REDIS MOTO STATSD_EXPORTER PROMETHEUS KUBE_ROUTER TRAEFIK)
+KEYS=(AIRFLOW_3_3_2 AIRFLOW_2_11_2 AIRFLOW_3_3_2_FORTRAN POSTGRES REDIS MOTO STATSD_EXPORTER PROMETHEUS PROMETHEUS_OPERATOR
+  PROMETHEUS_CONFIG_RELOADER KUBE_ROUTER TRAEFIK)
 want=("$@")
 for k in "${want[@]+"${want[@]}"}"; do
   [[ " ${KEYS[*]} " == *" ${k} "* ]] || { echo "images.sh: unknown image ${k} (known: ${KEYS[*]})" >&2; exit 2; }
@@ -121,19 +122,23 @@ build MOTO moto "python3 tini ca-certificates" "${SETUP}/moto.sh" --input "${UV}
 
 # Static binaries from their Go modules, as uid 65534 (nobody, as in their own images) unless the manifest
 # says otherwise: the release's StatsD exporter (metrics.statsd.image in overlays/kind), the Prometheus that
-# scrapes it (hack/kind/prometheus.yaml), and kube-router's NetworkPolicy controller, with Debian's iptables
+# scrapes it (hack/kind/prometheus.yaml), the Prometheus Operator and its config reloader (for
+# metrics.serviceMonitor), and kube-router's NetworkPolicy controller, with Debian's iptables
 # and ipset, which it runs (hack/kind/kube-router.yaml), and Traefik (hack/kind/traefik.yaml).
-binary_image() { # binary_image KEY NAME BUILD_SCRIPT "PACKAGES"
-  local key="$1" name="$2" bin
+binary_image() { # binary_image KEY NAME "PACKAGES" BUILD_SCRIPT [ARG...]: the script prints the binary's path last
+  local key="$1" name="$2" packages="$3" bin
+  shift 3
   if (( ${#want[@]} )) && [[ " ${want[*]} " != *" ${key} "* ]]; then return 0; fi
-  bin="$("$3" | tail -n 1)"
-  build "${key}" "${name}" "ca-certificates${4:+ $4}" "${SETUP}/binaries.sh" --input "${bin}" \
-    --change 'USER 65534:65534' --change "ENTRYPOINT [\"/$(basename "${bin}")\"]"
+  bin="$("$@" | tail -n 1)"
+  build "${key}" "${name}" "ca-certificates${packages:+ ${packages}}" "${SETUP}/binaries.sh" --input "${bin}" \
+    --change 'USER 65534:65534' --change "ENTRYPOINT [\"/bin/$(basename "${bin}")\"]"
 }
-binary_image STATSD_EXPORTER statsd-exporter "${ROOT}/hack/tools/statsd-exporter.sh" ""
-binary_image PROMETHEUS prometheus "${ROOT}/hack/tools/prometheus.sh" ""
-binary_image KUBE_ROUTER kube-router "${ROOT}/hack/tools/kube-router.sh" "iptables ipset"
-binary_image TRAEFIK traefik "${ROOT}/hack/tools/traefik.sh" ""
+binary_image STATSD_EXPORTER statsd-exporter "" "${ROOT}/hack/tools/statsd-exporter.sh"
+binary_image PROMETHEUS prometheus "" "${ROOT}/hack/tools/prometheus.sh"
+binary_image PROMETHEUS_OPERATOR prometheus-operator "" "${ROOT}/hack/tools/prometheus-operator.sh" operator
+binary_image PROMETHEUS_CONFIG_RELOADER prometheus-config-reloader "" "${ROOT}/hack/tools/prometheus-operator.sh" prometheus-config-reloader
+binary_image KUBE_ROUTER kube-router "iptables ipset" "${ROOT}/hack/tools/kube-router.sh"
+binary_image TRAEFIK traefik "" "${ROOT}/hack/tools/traefik.sh"
 
 for kv in "${out[@]}"; do
   case "${kv}" in POSTGRES=* | REDIS=*)

@@ -39,7 +39,7 @@ images)
     fi
     # uid 1000 as a number: the manifests ask runAsNonRoot, which the kubelet checks on a numeric USER.
     ref="$("${ROOT}/hack/kind/rootfs.sh" "${name}" "ca-certificates" "${ROOT}/hack/kind/images/binaries.sh" \
-      --input "${BIN}/${name}" --change 'USER 1000:1000' --change "ENTRYPOINT [\"/${name}\"]" | tail -n 1)"
+      --input "${BIN}/${name}" --change 'USER 1000:1000' --change "ENTRYPOINT [\"/bin/${name}\"]" | tail -n 1)"
     # Tagged with the name the manifests get (IMAGES), which is what the nodes load.
     for kv in "${IMAGES[@]}"; do [[ "${kv%%=*}" != "${key}" ]] || docker tag "${ref}" "${kv#*=}"; done
   done
@@ -64,10 +64,17 @@ images:
 - {name: ghcr.io/kedacore/keda, newName: ${operator%:*}, newTag: ${operator##*:}}
 - {name: ghcr.io/kedacore/keda-metrics-apiserver, newName: ${adapter%:*}, newTag: ${adapter##*:}}
 patches:
-# The images are in the nodes already (kind load): Always would go to a registry.
+# The images are in the nodes already (in the node image): Always would go to a registry.
 - target: {kind: Deployment}
   patch: |-
     - {op: replace, path: /spec/template/spec/containers/0/imagePullPolicy, value: IfNotPresent}
+# Our images keep their binaries in /bin (hack/kind/images/binaries.sh), KEDA's at /.
+- target: {kind: Deployment, name: keda-operator}
+  patch: |-
+    - {op: replace, path: /spec/template/spec/containers/0/command, value: [/bin/keda]}
+- target: {kind: Deployment, name: keda-metrics-apiserver}
+  patch: |-
+    - {op: replace, path: /spec/template/spec/containers/0/command, value: [/bin/keda-adapter]}
 KUSTOMIZATION
   start=${SECONDS}
   "$2" kustomize "${work}/config/airkube" >"${work}/keda.yaml"

@@ -23,7 +23,8 @@ declare -A stable=([AIRFLOW_3_3_2]=airkube.local/airflow:3.3.2 [AIRFLOW_2_11_2]=
   [AIRFLOW_3_3_2_FORTRAN]=airkube.local/airflow-fortran:3.3.2 [POSTGRES]=airkube.local/postgres:15 [REDIS]=airkube.local/redis:7
   [MOTO]=airkube.local/moto:5.2.6 [STATSD_EXPORTER]=airkube.local/statsd-exporter:${STATSD_EXPORTER_VERSION}
   [PROMETHEUS]=airkube.local/prometheus:${PROMETHEUS_VERSION} [KUBE_ROUTER]=airkube.local/kube-router:${KUBE_ROUTER_VERSION}
-  [TRAEFIK]=airkube.local/traefik:${TRAEFIK_VERSION})
+  [TRAEFIK]=airkube.local/traefik:${TRAEFIK_VERSION} [PROMETHEUS_OPERATOR]=airkube.local/prometheus-operator:${PROMETHEUS_OPERATOR_VERSION}
+  [PROMETHEUS_CONFIG_RELOADER]=airkube.local/prometheus-config-reloader:${PROMETHEUS_OPERATOR_VERSION})
 for key in "${!stable[@]}"; do docker tag "${!key}" "${stable[${key}]}"; done
 # KEDA's operator and metrics API server, built from its Go module (hack/kind/keda.sh), under the names its
 # manifests get.
@@ -87,6 +88,9 @@ done
 "${kctl[@]}" -n monitoring rollout status deployment/prometheus --timeout 5m >&2
 "${kctl[@]}" -n traefik rollout status deployment/traefik --timeout 5m >&2
 echo "FIGURE kube-router (NetworkPolicies), Prometheus and Traefik install to ready: $((SECONDS - start)) s" >&2
+# The Prometheus Operator and a Prometheus it runs, for releases with metrics.serviceMonitor.
+hack/kind/prometheus-operator.sh "${bin}/kubectl" "${kubeconfig}" "${stable[PROMETHEUS_OPERATOR]}" \
+  "${stable[PROMETHEUS_CONFIG_RELOADER]}" "${stable[PROMETHEUS]}"
 # What the by-hand steps run: the node image's kubectl, the pinned Helm CLI and airkube (make build).
 helm="$(hack/tools/helm.sh | tail -n 1)"
 go build -o bin/airkube ./generator/cmd/airkube
@@ -110,7 +114,7 @@ cat >&2 <<HINT
 kind cluster ${AIRKUBE_CLUSTER} is up: a control plane and a worker labelled pool=legacy (the Fortran group's
 nodes), the CRDs of airkube's options, KEDA ${KEDA_VERSION} (the gis group scales with its queue), kube-router's
 NetworkPolicy controller (policies are enforced), Prometheus (namespace monitoring; it scrapes every release's
-StatsD exporter), Traefik (IngressClass traefik, and Gateway traefik/airkube for *.kind.test, on NodePort 30443
+StatsD exporter) and the Prometheus Operator with a Prometheus of its own (every ServiceMonitor), Traefik (IngressClass traefik, and Gateway traefik/airkube for *.kind.test, on NodePort 30443
 of every node, its CA in ${dir}/tls/ca.crt) and the images of overlays/kind. Its NAS
 stand-in is ${nas}.
 The README's weather release, by hand, from the repository root (also in ${dir}/by-hand.sh):

@@ -31,6 +31,12 @@ mkdir -p "${CACHE}/bin"
       src="$("$(dirname "${BASH_SOURCE[0]}")/moddir.sh" "${module}@${target##*@}")"
       cp -r "${src}" "${tmp}/src"
       chmod -R u+w "${tmp}/src"
+      # A replace onto a folder of the module that is a module of its own is not in the module's zip: that
+      # module comes from the proxy at the required version instead.
+      while read -r old new; do
+        [[ "${new}" != ./* && "${new}" != ../* ]] || [[ -d "${tmp}/src/${new}" ]] || (cd "${tmp}/src" && go mod edit -dropreplace="${old}")
+      done < <(cd "${tmp}/src" && go mod edit -print | awk '/^replace \($/ {b = 1; next} b && /^\)$/ {b = 0; next}
+        b || /^replace / {sub(/^replace /, ""); for (i = 2; i <= NF; i++) if ($i == "=>") {print (i == 3 ? $1 "@" $2 : $1), $(i + 1)}}')
       pkg="${target%@*}"
       (cd "${tmp}/src" && CGO_ENABLED=0 GOWORK=off GOFLAGS="-mod=mod -trimpath" go build "$@" -o "${tmp}/bin/${binary}" "./${pkg#"${module}"/}")
     else

@@ -702,6 +702,7 @@ func assertLoad(t *testing.T, res *render.Result, label string, runs, perGroup i
 		fmt.Printf("FIGURE kind load (%s) %s queued to running: p50 %.1f s, p99 %.1f s (%d tasks)\n", label, e, w[len(w)/2], w[(len(w)*99)/100], len(w))
 	}
 	// The exporter's summary covers its last 10 minutes: the load's end.
-	prom := portForwardPod(t, "monitoring", podOf(t, "monitoring", "app=prometheus"), 9090)
-	fmt.Printf("FIGURE kind load (%s) scheduler loop time at its end (Prometheus): %s\n", label, schedulerLoopTime(t, prom, release))
+	sd := scrapers(release)[0]
+	prom := portForwardPod(t, "monitoring", podOf(t, "monitoring", sd.pods), 9090)
+	fmt.Printf("FIGURE kind load (%s) scheduler loop time at its end (Prometheus): %s\n", label, schedulerLoopTime(t, prom, sd.sel))
 }
