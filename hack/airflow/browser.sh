@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ensures the headless browser of the real-Airflow UI test (tests/airflow/test_browser.py):
+# Ensures the headless browser of the UI tests (tests/airflow/test_browser.py, tests/e2e/kind_browser_test.go):
 # Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver), installed with
 # apt-get only when one is missing, and prints both versions (stderr). Quiet and quick when both
 # are there. No browser is downloaded from anywhere else: Selenium is given the driver's path, so
@@ -12,6 +12,7 @@ die() { log "error: $*"; exit 1; }
 
 CHROMIUM=/usr/bin/chromium
 DRIVER=/usr/bin/chromedriver
+CERTUTIL=/usr/bin/certutil
 
 # Another session may be running apt-get (services.sh installs PostgreSQL the same way): wait
 # for dpkg's lock instead of failing on it.
@@ -19,20 +20,21 @@ APT=(apt-get -q -y -o DPkg::Lock::Timeout=600)
 
 install() {
   [[ "$(id -u)" == "0" ]] || die "not root: install chromium and chromium-driver by hand (apt-get install chromium chromium-driver)"
-  log "apt-get install chromium chromium-driver"
+  log "apt-get install chromium chromium-driver libnss3-tools"
   # The package lists may be missing or older than the archive (a fresh machine): update once
   # and retry when the install fails.
-  if ! DEBIAN_FRONTEND=noninteractive "${APT[@]}" install --no-install-recommends chromium chromium-driver >&2; then
+  if ! DEBIAN_FRONTEND=noninteractive "${APT[@]}" install --no-install-recommends chromium chromium-driver libnss3-tools >&2; then
     log "apt-get install failed; running apt-get update and retrying"
     "${APT[@]}" update >&2 || true
-    DEBIAN_FRONTEND=noninteractive "${APT[@]}" install --no-install-recommends chromium chromium-driver >&2
+    DEBIAN_FRONTEND=noninteractive "${APT[@]}" install --no-install-recommends chromium chromium-driver libnss3-tools >&2
   fi
 }
 
-if [[ ! -x "${CHROMIUM}" || ! -x "${DRIVER}" ]]; then
+# certutil (libnss3-tools) puts a test CA in a browser's own NSS database (the kind suite's UI sign-in).
+if [[ ! -x "${CHROMIUM}" || ! -x "${DRIVER}" || ! -x "${CERTUTIL}" ]]; then
   install
 fi
-[[ -x "${CHROMIUM}" && -x "${DRIVER}" ]] || die "no ${CHROMIUM} or ${DRIVER} after apt-get install"
+[[ -x "${CHROMIUM}" && -x "${DRIVER}" && -x "${CERTUTIL}" ]] || die "no ${CHROMIUM}, ${DRIVER} or ${CERTUTIL} after apt-get install"
 
 # Debian's launcher script warns on stderr about /dev/shm; only the version line matters.
 browser_version="$("${CHROMIUM}" --version 2>/dev/null)"

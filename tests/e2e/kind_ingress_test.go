@@ -59,16 +59,7 @@ func traefikClient(t *testing.T) *http.Client {
 	if !pool.AppendCertsFromPEM(ca) {
 		t.Fatal("no certificate in the test CA file")
 	}
-	nodes, err := cluster.client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{LabelSelector: "node-role.kubernetes.io/control-plane"})
-	if err != nil || len(nodes.Items) == 0 {
-		t.Fatalf("the control-plane node: %v", err)
-	}
-	var ip string
-	for _, a := range nodes.Items[0].Status.Addresses {
-		if a.Type == corev1.NodeInternalIP {
-			ip = a.Address
-		}
-	}
+	ip := controlPlaneIP(t)
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: uiHost},
@@ -76,6 +67,22 @@ func traefikClient(t *testing.T) *http.Client {
 			return dialer.DialContext(ctx, network, net.JoinHostPort(ip, "30443"))
 		},
 	}}
+}
+
+// controlPlaneIP is the control-plane node's address, where its NodePorts are reached from this machine.
+func controlPlaneIP(t *testing.T) string {
+	t.Helper()
+	nodes, err := cluster.client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{LabelSelector: "node-role.kubernetes.io/control-plane"})
+	if err != nil || len(nodes.Items) == 0 {
+		t.Fatalf("the control-plane node: %v", err)
+	}
+	for _, a := range nodes.Items[0].Status.Addresses {
+		if a.Type == corev1.NodeInternalIP {
+			return a.Address
+		}
+	}
+	t.Fatalf("the control-plane node has no InternalIP: %v", nodes.Items[0].Status.Addresses)
+	return ""
 }
 
 // assertUIThrough logs in through Traefik (what) at https://uiHost/weather with the admin's password, lists
@@ -154,6 +161,7 @@ func assertIngressAndGateway(t *testing.T, res *render.Result, spec, kindOverlay
 	ingress := renderWith(t, spec, []string{kindOverlay}, ingressOverlay)
 	figure(t, "kind weather-etl upgrade to a base path behind Traefik's Ingress", helmInstall(t, ingress))
 	figure(t, "kind UI login through Traefik's Ingress (TLS, base path) after the upgrade", assertUIThrough(t, "the Ingress", password))
+	figure(t, "kind UI sign-in in headless Chromium through Traefik's Ingress, the page to the DAG list", browserLogin(t, "the Ingress", password))
 	// Traefik's namespace gets in (above); another namespace still does not.
 	startProbe(t, "weather-etl")
 	api := "weather-etl-api-server." + kindNS + ":8080"
@@ -171,5 +179,6 @@ func assertIngressAndGateway(t *testing.T, res *render.Result, spec, kindOverlay
 		t.Errorf("the Ingress is still there after the move to the Gateway: %v", err)
 	}
 	figure(t, "kind UI login through Traefik's Gateway (HTTPRoute) after the upgrade", assertUIThrough(t, "the Gateway", password))
+	figure(t, "kind UI sign-in in headless Chromium through Traefik's Gateway, the page to the DAG list", browserLogin(t, "the Gateway", password))
 	return gateway
 }
