@@ -69,7 +69,8 @@ bin="$(hack/cluster/build.sh kind | tail -n 1)"
 hack/kind/keda.sh install "${bin}/kubectl" "${kubeconfig}"
 # NetworkPolicies enforced by kube-router's policy controller; Prometheus in namespace monitoring, which finds
 # every release's StatsD exporter by its Service; Traefik, the ingress and Gateway API controller, whose
-# Gateway serves *.kind.test with a certificate from a CA of this cluster's own (tls/ beside the kubeconfig).
+# Gateway serves *.kind.test with a certificate from a CA of this cluster's own (tls/ beside the kubeconfig);
+# an S3 server (moto's) in namespace moto, for task logs and XComs in object storage.
 start=${SECONDS}
 dir="$(dirname "${kubeconfig}")"
 mkdir -p "${dir}/tls"
@@ -79,7 +80,7 @@ openssl req -newkey rsa:2048 -nodes -subj "/CN=*.kind.test" -keyout "${dir}/tls/
   openssl x509 -req -CA "${dir}/tls/ca.crt" -CAkey "${dir}/tls/ca.key" -CAcreateserial -days 30 \
     -extfile <(printf 'subjectAltName=DNS:*.kind.test,DNS:kind.test\nextendedKeyUsage=serverAuth') -out "${dir}/tls/tls.crt" 2>/dev/null
 kctl=("${bin}/kubectl" --kubeconfig "${kubeconfig}")
-for m in kube-router:KUBE_ROUTER prometheus:PROMETHEUS traefik:TRAEFIK; do
+for m in kube-router:KUBE_ROUTER prometheus:PROMETHEUS traefik:TRAEFIK moto:MOTO; do
   sed "s#image: ${m%%:*}\$#image: ${stable[${m#*:}]}#" "hack/kind/${m%%:*}.yaml" |
     "${kctl[@]}" apply --server-side --field-manager airkube-up -f - >&2
 done
@@ -87,7 +88,8 @@ done
 "${kctl[@]}" -n kube-system rollout status daemonset/kube-router --timeout 5m >&2
 "${kctl[@]}" -n monitoring rollout status deployment/prometheus --timeout 5m >&2
 "${kctl[@]}" -n traefik rollout status deployment/traefik --timeout 5m >&2
-echo "FIGURE kube-router (NetworkPolicies), Prometheus and Traefik install to ready: $((SECONDS - start)) s" >&2
+"${kctl[@]}" -n moto rollout status deployment/s3 --timeout 5m >&2
+echo "FIGURE kube-router (NetworkPolicies), Prometheus, Traefik and the S3 server install to ready: $((SECONDS - start)) s" >&2
 # The Prometheus Operator and a Prometheus it runs, for releases with metrics.serviceMonitor.
 hack/kind/prometheus-operator.sh "${bin}/kubectl" "${kubeconfig}" "${stable[PROMETHEUS_OPERATOR]}" \
   "${stable[PROMETHEUS_CONFIG_RELOADER]}" "${stable[PROMETHEUS]}"
@@ -114,9 +116,10 @@ cat >&2 <<HINT
 kind cluster ${AIRKUBE_CLUSTER} is up: a control plane and a worker labelled pool=legacy (the Fortran group's
 nodes), the CRDs of airkube's options, KEDA ${KEDA_VERSION} (the gis group scales with its queue), kube-router's
 NetworkPolicy controller (policies are enforced), Prometheus (namespace monitoring; it scrapes every release's
-StatsD exporter) and the Prometheus Operator with a Prometheus of its own (every ServiceMonitor), Traefik (IngressClass traefik, and Gateway traefik/airkube for *.kind.test, on NodePort 30443
-of every node, its CA in ${dir}/tls/ca.crt) and the images of overlays/kind. Its NAS
-stand-in is ${nas}.
+StatsD exporter) and the Prometheus Operator with a Prometheus of its own (every ServiceMonitor), Traefik
+(IngressClass traefik, and Gateway traefik/airkube for *.kind.test, on NodePort 30443 of every node, its CA in
+${dir}/tls/ca.crt), an S3 server (moto's: endpoint_url http://s3.moto:5000, any access key) and the images of
+overlays/kind. Its NAS stand-in is ${nas}.
 The README's weather release, by hand, from the repository root (also in ${dir}/by-hand.sh):
 
 $(sed 's/^/  /' "${dir}/by-hand.sh")

@@ -20,7 +20,8 @@ import (
 )
 
 // objectStorageOverlay moves the weather release's task logs and large XComs from the NAS to an S3
-// server (the test's moto pod), through the s3_store connection from the weather-s3 Secret.
+// server (moto's, which make kind-up runs in namespace moto: hack/kind/moto.yaml), through the s3_store
+// connection from the weather-s3 Secret.
 const objectStorageOverlay = `
 airflow:
   connections:
@@ -44,18 +45,20 @@ func assertObjectStorage(t *testing.T, res *render.Result, spec, kindOverlay str
 	ctx := context.Background()
 	const name = "weather-etl"
 	conn, _ := json.Marshal(map[string]any{"conn_type": "aws", "login": "weather-key", "password": "weather-s3cret",
-		"extra": map[string]any{"endpoint_url": "http://s3.airflow:5000", "region_name": "eu-central-1",
+		"extra": map[string]any{"endpoint_url": "http://s3.moto:5000", "region_name": "eu-central-1",
 			"config_kwargs": map[string]any{"s3": map[string]string{"addressing_style": "path"}}}})
-	server, err := os.ReadFile(filepath.Join("testdata", "s3", "server.yaml"))
-	if err != nil {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "weather-s3"}, StringData: map[string]string{"connection": string(conn)}}
+	secrets := cluster.client.CoreV1().Secrets(kindNS)
+	_ = secrets.Delete(ctx, secret.Name, metav1.DeleteOptions{}) // an earlier run's, on a kept cluster
+	if _, err := secrets.Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "weather-s3"}, StringData: map[string]string{"connection": string(conn)}}
-	s3Pod := startServer(t, "s3", server, secret, nil)
+	t.Cleanup(func() { _ = secrets.Delete(ctx, secret.Name, metav1.DeleteOptions{}) })
+	s3Pod := podOf(t, "moto", "app=s3")
 	// s3 runs boto3 in the S3 server's pod (moto's image has it) against the server, as a client would.
 	s3 := func(code string) string {
 		t.Helper()
-		out, err := execIn(kindNS, s3Pod, "s3", "python3", "-c", `import boto3
+		out, err := execIn("moto", s3Pod, "s3", "python3", "-c", `import boto3
 s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:5000", aws_access_key_id="weather-key",
                   aws_secret_access_key="weather-s3cret", region_name="eu-central-1")
 def keys(bucket):
@@ -66,7 +69,8 @@ def keys(bucket):
 		}
 		return out
 	}
-	s3(`for b in ("airflow-logs", "airflow-xcom"):
+	// The buckets outlive a run on a kept cluster (the server is the cluster's); each run's keys are its own.
+	s3(`for b in {"airflow-logs", "airflow-xcom"} - {b["Name"] for b in s3.list_buckets()["Buckets"]}:
     s3.create_bucket(Bucket=b, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})`)
 
 	stored := renderWith(t, spec, []string{kindOverlay}, objectStorageOverlay)

@@ -89,7 +89,7 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 		})
 		close(failedAt)
 	}()
-	took, out, err := helmCLI(t, "upgrade", name, filepath.Join(chart, name), "--namespace", kindNS, "--wait", "--wait-for-jobs", "--timeout", "2m")
+	took, out, err := helmCLI(t, "upgrade", name, filepath.Join(chart, name), "--namespace", kindNS, "--wait", "--wait-for-jobs", "--timeout", "40s")
 	if err == nil {
 		t.Fatalf("the upgrade over an XCom the migration cannot convert succeeded:\n%s", out)
 	}
@@ -107,7 +107,7 @@ func assertUpgrade211To33(t *testing.T, old *render.Result, db, oldRun string) {
 	if got := revision(); got != at211 {
 		t.Errorf("the refused upgrade changed the schema: %s, was %s", got, at211)
 	}
-	fmt.Printf("FIGURE kind upgrade 2.11 -> 3.3 refused by the preflight: helm (--timeout 2m) failed after %.1f s; helm said: %s\n",
+	fmt.Printf("FIGURE kind upgrade 2.11 -> 3.3 refused by the preflight: helm (--timeout 40s) failed after %.1f s; helm said: %s\n",
 		took.Seconds(), lastLine(out))
 
 	// Fixed: the same command goes through.
