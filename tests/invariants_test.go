@@ -205,8 +205,8 @@ func TestInvariantStorageMounts(t *testing.T) {
 		for _, j := range r.cronJobs {
 			spec := j.Spec.JobTemplate.Spec.Template.Spec
 			c := spec.Containers[0]
-			if !mountedAt(c, logs) || len(c.VolumeMounts) != 1 || len(spec.Volumes) != 1 {
-				t.Errorf("CronJob/%s: mounts %v, want only the logs at %s", j.Name, c.VolumeMounts, logs)
+			if !mountedAt(c, logs) || len(c.VolumeMounts) != 2 || len(spec.Volumes) != 2 || !writableTmp(spec, c) {
+				t.Errorf("CronJob/%s: mounts %v, want only the logs at %s and /tmp", j.Name, c.VolumeMounts, logs)
 			}
 			if want := logVolume(r.airflowPods()[0].spec); logVolume(spec) != want {
 				t.Errorf("CronJob/%s: log volume %s, want the components' %s", j.Name, logVolume(spec), want)
@@ -295,6 +295,9 @@ func TestInvariantSharedSecrets(t *testing.T) {
 // TestInvariantRestricted: every pod meets the restricted Pod Security Standard.
 func TestInvariantRestricted(t *testing.T) {
 	forEachCase(t, func(t *testing.T, r *release) {
+		if len(r.allPods()) == 0 {
+			t.Fatal("no pods")
+		}
 		for _, p := range r.allPods() {
 			sc := p.spec.SecurityContext
 			if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
@@ -311,8 +314,18 @@ func TestInvariantRestricted(t *testing.T) {
 					t.Errorf("%s: hostPath volume %s", p.name, v.Name)
 				}
 			}
+			airflowPod := !slices.ContainsFunc(p.spec.Containers, func(c corev1.Container) bool { return nonAirflow[c.Name] })
+			checked := 0
 			for _, c := range append(p.spec.InitContainers, p.spec.Containers...) {
+				checked++
 				cs := c.SecurityContext
+				// What a container writes goes to its volumes; in an Airflow pod, every container has /tmp.
+				if cs == nil || cs.ReadOnlyRootFilesystem == nil || !*cs.ReadOnlyRootFilesystem {
+					t.Errorf("%s: container %s has a writable root filesystem", p.name, c.Name)
+				}
+				if airflowPod && !writableTmp(p.spec, c) {
+					t.Errorf("%s: container %s has no writable /tmp (an emptyDir): %v", p.name, c.Name, c.VolumeMounts)
+				}
 				if cs == nil || cs.AllowPrivilegeEscalation == nil || *cs.AllowPrivilegeEscalation || cs.Capabilities == nil ||
 					len(cs.Capabilities.Drop) != 1 || cs.Capabilities.Drop[0] != "ALL" || len(cs.Capabilities.Add) > 0 || (cs.Privileged != nil && *cs.Privileged) {
 					t.Errorf("%s: container %s is not restricted: %+v", p.name, c.Name, cs)
@@ -322,8 +335,26 @@ func TestInvariantRestricted(t *testing.T) {
 					t.Errorf("%s: container %s runs as root", p.name, c.Name)
 				}
 			}
+			if checked == 0 {
+				t.Errorf("%s: no containers", p.name)
+			}
 		}
 	})
+}
+
+// writableTmp is true when c mounts an emptyDir of spec at /tmp, writable.
+func writableTmp(spec corev1.PodSpec, c corev1.Container) bool {
+	for _, m := range c.VolumeMounts {
+		if m.MountPath != "/tmp" || m.ReadOnly {
+			continue
+		}
+		for _, v := range spec.Volumes {
+			if v.Name == m.Name && v.EmptyDir != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestInvariantPodContainers: in every pod, container names are unique (airkube's and the spec's

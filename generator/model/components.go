@@ -29,7 +29,8 @@ func (r *release) components() []Workload {
 	health := "/api/v2/monitor/health"
 	if r.major == 2 {
 		// The 2.x webserver serves everything, /health too, under base_url's path only.
-		api.Component, api.Args, health = "webserver", []string{"airflow", "webserver"}, r.basePath()+"/health"
+		// Its gunicorn writes a pid file, by default into AIRFLOW_HOME, which the image owns.
+		api.Component, api.Args, health = "webserver", []string{"airflow", "webserver", "--pid", TmpDir + "/airflow-webserver.pid"}, r.basePath()+"/health"
 	}
 	api.StartupProbe = httpProbe(health, APIPort, 10, 60)
 	api.LivenessProbe = httpProbe(health, APIPort, 30, 5)

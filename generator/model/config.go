@@ -43,8 +43,17 @@ func (r *release) airflowCfg() string {
 	set("core", "hostname_callable", "airflow.utils.net.get_host_ip_address")
 	set("database", "sql_alchemy_conn_cmd", r.dbCommand("sqlalchemy"))
 	set("logging", "base_log_folder", r.Storage.Logs.MountPath)
-	if r.simpleAuthPasswordsFile() {
+	switch {
+	case r.simpleAuthPasswordsFile():
 		set("core", "simple_auth_manager_passwords_file", PasswordsFile)
+	case r.major == 3 && r.Auth.Manager == v1alpha1.AuthSimple && !r.Auth.InsecureEveryoneIsAdmin:
+		// Without users the manager still opens its file, by default in AIRFLOW_HOME, on a read-only root.
+		set("core", "simple_auth_manager_passwords_file", TmpDir+"/simple_auth_manager_passwords.json.generated")
+	}
+	if r.major == 2 && r.Auth.WebserverConfig == nil {
+		// The 2.x webserver copies Airflow's default FAB config to this path when nothing is there; by
+		// default that is AIRFLOW_HOME, on a read-only root. auth.webserverConfig's env replaces it.
+		set("webserver", "config_file", TmpDir+"/webserver_config.py")
 	}
 	set("scheduler", "enable_health_check", map[bool]string{true: "True", false: "False"}[r.schedulerHealthServer()])
 	if x := r.XCom.ObjectStorage; x != nil {

@@ -49,7 +49,6 @@ func (r *release) metrics(v *Values) {
 	v.ConfigMaps[name] = map[string]string{StatsDMappingFile: r.statsdMappings()}
 	uid := StatsDUID
 	sc := restrictedContainer()
-	sc.ReadOnlyRootFilesystem = ptr(true)
 	w := Workload{
 		Name: name, Component: statsdComponent, Image: m.StatsD.Image, Replicas: ptr(int32(1)),
 		// TCP is off: Airflow sends UDP only.

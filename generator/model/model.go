@@ -115,6 +115,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 		closed = append(closed, "task")
 	}
 	v.NetworkPolicies = rel.networkPolicies(v.Workloads, closed)
+	readOnlyRoot(v)
 	return v
 }
 
@@ -231,10 +232,13 @@ func (r *release) airflowPods() AirflowPods {
 	return p
 }
 
+// restrictedContainer is every container's context: the restricted Pod Security Standard, and a
+// read-only root filesystem (what a container writes goes to its volumes or TmpDir: readOnlyRoot).
 func restrictedContainer() corev1.SecurityContext {
 	return corev1.SecurityContext{
 		AllowPrivilegeEscalation: ptr(false),
 		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		ReadOnlyRootFilesystem:   ptr(true),
 	}
 }
 

@@ -105,7 +105,7 @@ var (
 // mounts of the volumes the pods have, data-<name> for each of volumes.
 func (c *checker) podContainers(path, owner, podImage string, own, volumes []string, inits, sidecars []corev1.Container) {
 	reserved := append(append([]string{}, own...), airflowContainers...)
-	mountable := map[string]bool{"config": true, "python": true, "dags": true, "logs": true}
+	mountable := map[string]bool{"config": true, "python": true, "dags": true, "logs": true, "tmp": true}
 	for _, v := range volumes {
 		mountable["data-"+v] = true
 	}
@@ -141,11 +141,14 @@ func (c *checker) podContainers(path, owner, podImage string, own, volumes []str
 				case s.Capabilities != nil && len(s.Capabilities.Add) > 0 &&
 					(len(s.Capabilities.Add) > 1 || s.Capabilities.Add[0] != "NET_BIND_SERVICE"):
 					c.errorf(p+".securityContext.capabilities.add", "only NET_BIND_SERVICE keeps the restricted Pod Security Standard")
+				case s.ReadOnlyRootFilesystem != nil && !*s.ReadOnlyRootFilesystem:
+					c.errorf(p+".securityContext.readOnlyRootFilesystem", "every container of the release has a read-only root; "+
+						"write to /tmp (an emptyDir each container mounts) or to a mounted volume (data-<one of the %s's volumes>)", owner)
 				}
 			}
 			for j, m := range ctr.VolumeMounts {
 				if !mountable[m.Name] {
-					c.errorf(fmt.Sprintf("%s.volumeMounts[%d].name", p, j), "%q is not a volume of the %s's pods; use dags, logs, config, python or data-<one of the %s's volumes>", m.Name, owner, owner)
+					c.errorf(fmt.Sprintf("%s.volumeMounts[%d].name", p, j), "%q is not a volume of the %s's pods; use dags, logs, config, python, tmp or data-<one of the %s's volumes>", m.Name, owner, owner)
 				}
 			}
 		}

@@ -24,7 +24,9 @@ No path in env or airflow.cfg is rewritten. Top-level folders that hold the syst
 (/usr, /etc, /root, /tmp when root lives there, ...) are never covered: a mount path there is
 bound by itself if it exists on the host, otherwise ``run`` raises PodEnvError.
 
-Differences from a real pod, on purpose: the process runs as root (not the pod's runAsUser), and
+Differences from a real pod, on purpose: the pod's emptyDir at /tmp (every container's one writable
+folder besides its volumes: their root filesystems are read-only) is the host's /tmp, which holds the
+test's own files; the process runs as root (not the pod's runAsUser), and
 ``IMAGE_ENV`` (the ENV of the apache/airflow image: AIRFLOW_HOME=/opt/airflow, HOME) is added
 under the container's env, because an image's ENV is part of a container's environment and
 Kubernetes' env overrides it. Service links (``<SVC>_SERVICE_HOST`` ...) are included for the
@@ -491,6 +493,7 @@ def _venv_bin_path(venv) -> str:
 def namespace_script(root, mounts) -> str:
     """The sh script run() executes inside the new mount namespace before exec'ing argv."""
     root = Path(root).resolve()
+    mounts = [m for m in mounts if m["path"].rstrip("/") != "/tmp"]  # the host's /tmp stands in (module doc)
     tops = sorted({Path(m["path"]).parts[1] for m in mounts if len(Path(m["path"]).parts) > 1})
     guarded = [Path(p).resolve() for p in (root, Path(__file__))]
     lines = ["set -e"]

@@ -363,7 +363,7 @@ type Component struct {
 	Env                       []corev1.EnvVar                   `json:"env,omitempty" doc:"extra environment of the component's container"`
 	// Volumes, InitContainers and Sidecars are a task group's pod options too: the same checks apply.
 	Volumes        []string           `json:"volumes,omitempty" doc:"names of storage.volumes the component's pods mount (e.g. reference data the dag-processor reads while parsing); none unless listed"`
-	InitContainers []corev1.Container `json:"initContainers,omitempty" doc:"run before the component's container (image: default airflow.image); restricted PSS; may mount dags, logs, config, python and the component's data-<volume>"`
+	InitContainers []corev1.Container `json:"initContainers,omitempty" doc:"run before the component's container (image: default airflow.image); restricted PSS, read-only root with /tmp writable; may mount dags, logs, config, python, tmp and the component's data-<volume>"`
 	Sidecars       []corev1.Container `json:"sidecars,omitempty" doc:"run beside the component's container; restricted PSS; same mounts"`
 }
 
@@ -407,7 +407,7 @@ type TaskGroup struct {
 	TopologySpreadConstraints     []corev1.TopologySpreadConstraint `json:"topologySpreadConstraints,omitempty" doc:"replaces airkube's default spread over nodes"`
 	EnvFrom                       []corev1.EnvFromSource            `json:"envFrom,omitempty" doc:"env from Secrets and ConfigMaps"`
 	SecurityContext               *GroupSecurity                    `json:"securityContext,omitempty" doc:"the group's own uid, gid, fsGroup and supplemental groups, for a legacy image; never root"`
-	InitContainers                []corev1.Container                `json:"initContainers,omitempty" doc:"run before the group's worker or task container (e.g. warm a cache; image: default the group's); restricted PSS; may mount dags, logs and the group's data-<volume>"`
+	InitContainers                []corev1.Container                `json:"initContainers,omitempty" doc:"run before the group's worker or task container (e.g. warm a cache; image: default the group's); restricted PSS, read-only root with /tmp writable; may mount dags, logs, tmp and the group's data-<volume>"`
 	Sidecars                      []corev1.Container                `json:"sidecars,omitempty" doc:"run beside the group's worker (Celery) or task container; restricted PSS; same mounts"`
 	// Patch is an overlay's instruction for this item; "delete" removes it.
 	Patch string `json:"$patch,omitempty" doc:"overlays only: delete removes the group"`
