@@ -126,6 +126,10 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 	})
 
+	t.Run("every container's root filesystem is read-only, with /tmp writable", func(t *testing.T) {
+		assertReadOnlyRoots(t, name)
+	})
+
 	t.Run("NetworkPolicies enforced (kube-router): closed to other namespaces, open where the release needs it", func(t *testing.T) {
 		assertNetworkPoliciesEnforced(t, name)
 	})

@@ -1,0 +1,52 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// assertReadOnlyRoots checks, in every running pod of the release, that each container's root
+// filesystem is read-only for real: writing to / fails with the kernel's "Read-only file system", and
+// writing to /tmp works. Containers without a shell are checked by their spec only; the Airflow ones
+// all have one, and each must have been written to.
+func assertReadOnlyRoots(t *testing.T, release string) {
+	t.Helper()
+	pods, err := cluster.client.CoreV1().Pods(kindNS).List(context.Background(), metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + release})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tried := map[string]bool{} // component -> a container of it was written to
+	for _, p := range pods.Items {
+		if p.Status.Phase != corev1.PodRunning || p.DeletionTimestamp != nil {
+			continue
+		}
+		component := p.Labels["app.kubernetes.io/component"]
+		for _, c := range p.Spec.Containers {
+			if s := c.SecurityContext; s == nil || s.ReadOnlyRootFilesystem == nil || !*s.ReadOnlyRootFilesystem {
+				t.Errorf("%s/%s: readOnlyRootFilesystem is not set", p.Name, c.Name)
+			}
+			out, err := execIn(kindNS, p.Name, c.Name, "sh", "-c",
+				`touch /airkube-probe 2>&1 || true; touch /tmp/airkube-probe && rm /tmp/airkube-probe && echo tmp-writable`)
+			if err != nil && strings.Contains(err.Error(), "executable file not found") {
+				continue
+			}
+			tried[component] = true
+			if err != nil || !strings.Contains(out, "Read-only file system") || !strings.Contains(out, "tmp-writable") {
+				t.Errorf("%s/%s: writing to / and to /tmp gave %q (%v); want / refused as read-only and /tmp writable", p.Name, c.Name, out, err)
+			}
+		}
+	}
+	for _, c := range []string{"api-server", "scheduler", "dag-processor", "triggerer", "worker", "redis"} {
+		if !tried[c] {
+			t.Errorf("no running %s container was written to (components tried: %v)", c, tried)
+		}
+	}
+	fmt.Printf("FIGURE kind read-only root filesystems: refused, with /tmp writable, in the running containers of %d components\n", len(tried))
+}
