@@ -50,7 +50,16 @@ Argo CD, the migration Job's preflight refuses it. */ -}}
 {{- end -}}
 {{- end }}
 
-{{/* An Airflow container: shared env and mounts, then the workload's own. */}}
+{{/*
+The Airflow pods' shared blocks (env, mounts, volumes, contexts) as YAML: made once per template file
+and handed down as .y, since toYaml is most of a render's time and these repeat in every pod.
+*/}}
+{{- define "airkube.sharedYAML" -}}
+{{- $a := .Values.airflow -}}
+{{- dict "env" (toYaml $a.env) "volumeMounts" (toYaml $a.volumeMounts) "volumes" (toYaml $a.volumes) "securityContext" (toYaml $a.securityContext) "podSecurityContext" (toYaml $a.podSecurityContext) | toJson -}}
+{{- end }}
+
+{{/* An Airflow container: shared env and mounts (.y), then the workload's own. */}}
 {{- define "airkube.container" -}}
 {{- $a := .root.Values.airflow -}}
 {{- $w := .w -}}
@@ -60,7 +69,7 @@ Argo CD, the migration Job's preflight refuses it. */ -}}
   {{- with .args }}
   args: {{ toJson . }}
   {{- end }}
-  env:{{ toYaml (concat $a.env ($w.env | default list)) | nindent 4 }}
+  env:{{ .y.env | nindent 4 }}{{ with $w.env }}{{ toYaml . | nindent 4 }}{{ end }}
   {{- with $w.envFrom }}
   envFrom:{{ toYaml . | nindent 4 }}
   {{- end }}
@@ -75,8 +84,8 @@ Argo CD, the migration Job's preflight refuses it. */ -}}
   {{- end }}
   {{- end }}
   resources:{{ toYaml $w.resources | nindent 4 }}
-  securityContext:{{ toYaml $a.securityContext | nindent 4 }}
-  volumeMounts:{{ toYaml (concat $a.volumeMounts ($w.volumeMounts | default list)) | nindent 4 }}
+  securityContext:{{ .y.securityContext | nindent 4 }}
+  volumeMounts:{{ .y.volumeMounts | nindent 4 }}{{ with $w.volumeMounts }}{{ toYaml . | nindent 4 }}{{ end }}
 {{- end }}
 
 {{/* A helper container of the Airflow pods (git-sync), with the restricted context. */}}
@@ -87,14 +96,15 @@ Argo CD, the migration Job's preflight refuses it. */ -}}
 {{- end }}
 {{- end }}
 
-{{/* The pod spec of a Deployment: .w is a workload. */}}
+{{/* The pod spec of a Deployment: .w is a workload, .y the shared YAML. */}}
 {{- define "airkube.podSpec" -}}
 {{- $a := .root.Values.airflow -}}
 {{- $w := .w -}}
+{{- $y := .y -}}
 serviceAccountName: {{ $w.serviceAccount }}
 automountServiceAccountToken: {{ $w.automountServiceAccountToken }}
 {{- if $w.airflow }}
-securityContext:{{ toYaml ($w.podSecurityContext | default $a.podSecurityContext) | nindent 2 }}
+securityContext:{{ if $w.podSecurityContext }}{{ toYaml $w.podSecurityContext | nindent 2 }}{{ else }}{{ $y.podSecurityContext | nindent 2 }}{{ end }}
 {{- with $a.imagePullSecrets }}
 imagePullSecrets:{{ toYaml . | nindent 2 }}
 {{- end }}
@@ -102,15 +112,15 @@ imagePullSecrets:{{ toYaml . | nindent 2 }}
 initContainers:
 {{- with $a.initContainers }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
 {{- if $w.waitForMigrations }}
-{{- include "airkube.container" (dict "root" .root "w" (omit $w "volumeMounts") "name" "wait-for-migrations" "args" (list "airflow" "db" "check-migrations" "--migration-wait-timeout=600")) | nindent 2 }}
+{{- include "airkube.container" (dict "root" .root "y" $y "w" (omit $w "volumeMounts") "name" "wait-for-migrations" "args" (list "airflow" "db" "check-migrations" "--migration-wait-timeout=600")) | nindent 2 }}
 {{- end }}
 {{- with $w.initContainers }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
 {{- end }}
 containers:
-{{- include "airkube.container" (dict "root" .root "w" $w "name" $w.component "args" $w.args "main" true) | nindent 2 }}
+{{- include "airkube.container" (dict "root" .root "y" $y "w" $w "name" $w.component "args" $w.args "main" true) | nindent 2 }}
 {{- with $w.sidecars }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
 {{- with $a.sidecars }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
-volumes:{{ toYaml (concat $a.volumes ($w.volumes | default list)) | nindent 2 }}
+volumes:{{ $y.volumes | nindent 2 }}{{ with $w.volumes }}{{ toYaml . | nindent 2 }}{{ end }}
 {{- else }}
 securityContext:{{ toYaml $w.podSecurityContext | nindent 2 }}
 containers:
@@ -156,10 +166,11 @@ affinity:{{ toYaml . | nindent 2 }}
 {{- end }}
 {{- end }}
 
-{{/* A KubernetesExecutor pod template file: .t is a task pod. The main container must be "base". */}}
+{{/* A KubernetesExecutor pod template file: .t is a task pod, .y the shared YAML. The main container must be "base". */}}
 {{- define "airkube.taskPodFile" -}}
 {{- $a := .root.Values.airflow -}}
 {{- $t := .t -}}
+{{- $y := .y -}}
 apiVersion: v1
 kind: Pod
 metadata:
@@ -173,7 +184,7 @@ spec:
   restartPolicy: Never
   serviceAccountName: {{ $t.serviceAccount | default $a.serviceAccount }}
   automountServiceAccountToken: false
-  securityContext:{{ toYaml ($t.podSecurityContext | default $a.podSecurityContext) | nindent 4 }}
+  securityContext:{{ if $t.podSecurityContext }}{{ toYaml $t.podSecurityContext | nindent 4 }}{{ else }}{{ $y.podSecurityContext | nindent 4 }}{{ end }}
   {{- with $t.priorityClassName }}
   priorityClassName: {{ . }}
   {{- end }}
@@ -189,9 +200,9 @@ spec:
   {{- include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}
   {{- end }}
   containers:
-  {{- include "airkube.container" (dict "root" .root "w" $t "name" "base") | nindent 2 }}
+  {{- include "airkube.container" (dict "root" .root "y" $y "w" $t "name" "base") | nindent 2 }}
   {{- with $t.sidecars }}{{ include "airkube.sidecars" (dict "root" $.root "containers" .) | trim | nindent 2 }}{{ end }}
-  volumes:{{ toYaml (concat $a.volumes ($t.volumes | default list)) | nindent 4 }}
+  volumes:{{ $y.volumes | nindent 4 }}{{ with $t.volumes }}{{ toYaml . | nindent 4 }}{{ end }}
   {{- with $t.nodeSelector }}
   nodeSelector:{{ toYaml . | nindent 4 }}
   {{- end }}
