@@ -179,17 +179,17 @@ func chartFiles(rel *v1alpha1.AirflowRelease, values *model.Values) (map[string]
 	if files["Chart.yaml"], err = yaml.Marshal(ch.Metadata); err != nil {
 		return nil, nil, err
 	}
-	v, err := yaml.Marshal(values)
+	data, err := json.Marshal(values)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := yamlFromJSON(data)
 	if err != nil {
 		return nil, nil, err
 	}
 	files["values.yaml"] = append([]byte("# Values of release "+rel.Metadata.Name+", written by airkube: change the spec and render again.\n"), v...)
 	// Through JSON, as Helm reads values.yaml (sigs.k8s.io/yaml): numbers are float64.
-	data, err := json.Marshal(values)
-	if err == nil {
-		err = json.Unmarshal(data, &ch.Values)
-	}
-	if err != nil {
+	if err := json.Unmarshal(data, &ch.Values); err != nil {
 		return nil, nil, err
 	}
 	if ch.Schema, err = valuesSchema(); err != nil {
@@ -222,12 +222,12 @@ func templateChart(ch *chart.Chart, name, namespace string) ([]byte, string, err
 	caps := chartutil.DefaultCapabilities.Copy()
 	// The schema is checked by Helm at install and by the lint tests; checking the values
 	// airkube itself just made would double the render time.
-	opts := chartutil.ReleaseOptions{Name: name, Namespace: namespace, IsInstall: true, Revision: 1}
-	top, err := chartutil.ToRenderValuesWithSchemaValidation(ch, vals, opts, caps, true)
-	if err != nil {
-		return nil, "", err
-	}
-	top["Release"].(map[string]any)["Service"] = "airkube"
+	// What chartutil.ToRenderValues makes, without its deep copy of the values into themselves (a
+	// tenth of a render): there are no user values or subcharts to coalesce. As Helm's coalescing
+	// does, a top-level null drops its key.
+	dropNulls(vals)
+	top := chartutil.Values{"Chart": ch.Metadata, "Capabilities": caps, "Values": vals, "Release": map[string]any{
+		"Name": name, "Namespace": namespace, "IsUpgrade": false, "IsInstall": true, "Revision": 1, "Service": "airkube"}}
 	out, err := engine.Render(ch, top)
 	if err != nil {
 		return nil, "", err
@@ -245,6 +245,16 @@ func templateChart(ch *chart.Chart, name, namespace string) ([]byte, string, err
 		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.source, strings.TrimSpace(m.content))
 	}
 	return b.Bytes(), notes, nil
+}
+
+// dropNulls deletes the top-level keys whose value is null, as chartutil.CoalesceValues does to a
+// chart's own values (TestDropNullsAsHelm).
+func dropNulls(m map[string]any) {
+	for k, v := range m {
+		if v == nil {
+			delete(m, k)
+		}
+	}
 }
 
 type manifest struct{ source, kind, content string }

@@ -1,13 +1,21 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"sigs.k8s.io/yaml"
+
 	"github.com/airkube/airkube/generator/load"
+	"github.com/airkube/airkube/internal/golden"
 )
 
 // specWithGroups is a Celery+Kubernetes release with n task groups, alternating executors.
@@ -105,6 +113,61 @@ func TestWrittenChartRendersTheSame(t *testing.T) {
 		}
 		if string(again) != string(res.Manifest) {
 			t.Errorf("%s: the written chart renders differently from the in-memory one", spec)
+		}
+	}
+}
+
+// TestDropNullsAsHelm: the values templates see are what Helm's coalescing makes of the chart's values.
+func TestDropNullsAsHelm(t *testing.T) {
+	raw := `{"a": null, "b": {"c": null, "d": 1, "e": {"f": null}}, "g": [null, {"h": null}], "i": "x"}`
+	var ours, helms map[string]any
+	if err := json.Unmarshal([]byte(raw), &ours); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(raw), &helms); err != nil {
+		t.Fatal(err)
+	}
+	dropNulls(ours)
+	got, err := chartutil.CoalesceValues(&chart.Chart{Metadata: &chart.Metadata{Name: "x"}, Values: helms}, helms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ours, map[string]any(got)) {
+		t.Errorf("dropNulls made %v, Helm %v", ours, got)
+	}
+}
+
+// TestYAMLFromJSON: values.yaml is what sigs.k8s.io/yaml (Helm's) writes, for every golden case's values
+// and for the awkward scalars.
+func TestYAMLFromJSON(t *testing.T) {
+	inputs := [][]byte{[]byte(`{"int": 3, "neg": -7, "big": 9007199254740993, "float": 0.5, "exp": 1e+06, "zero": 0.0,
+		"s": "yes", "n": "0123", "t": true, "nil": null, "empty": {}, "list": [], "nested": [{"b": 1, "a": "x: y"}],
+		"multi": "a\nb\n", "unicode": "Grüße \u0026 <>", "keys": {"10": 1, "9": 2, "a1": 3, "A": 4}}`)}
+	for _, c := range golden.Cases(t, filepath.Join("..", "..", "tests", "golden"), filepath.Join("..", "..")) {
+		res, err := Files(c.Spec, c.Overlays...)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		v, err := yaml.YAMLToJSON(res.Chart["values.yaml"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs = append(inputs, v)
+	}
+	if len(inputs) < 5 {
+		t.Fatalf("only %d inputs", len(inputs))
+	}
+	for _, j := range inputs {
+		want, err := yaml.JSONToYAML(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := yamlFromJSON(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("yamlFromJSON differs from sigs.k8s.io/yaml for %.200s:\ngot:\n%s\nwant:\n%s", j, got, want)
 		}
 	}
 }
