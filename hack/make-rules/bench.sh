@@ -1,16 +1,52 @@
 #!/usr/bin/env bash
-# Prints render benchmarks and the CLI's end-to-end time (process start to files written).
+# Prints render benchmarks, then side-by-side figures from one run: airkube render of the weather release
+# and of 100 task groups (median wall time of the whole command, process start to files written, and
+# peak RSS), against the official Airflow chart's `helm template` of the weather-equivalent values in
+# ../shared/peers (skipped, with a message, when that folder is absent).
 set -o errexit -o nounset -o pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "${ROOT}"
 
 go test ./generator/render/ -run '^$' -bench BenchmarkRender -benchmem -count 3
 go build -o bin/airkube ./generator/cmd/airkube
-OUT="$(mktemp -d)"
-trap 'rm -rf "${OUT}"' EXIT
-# Median of 21 runs of the whole command, in milliseconds.
-for i in $(seq 21); do
-  start=$(date +%s%N)
-  bin/airkube render -f values/weather-etl.yaml --out "${OUT}" >/dev/null
-  echo $(( ($(date +%s%N) - start) / 1000000 ))
-done | sort -n | awk '{a[NR]=$1} END {printf "airkube render values/weather-etl.yaml: median %d ms, min %d ms, max %d ms (21 runs)\n", a[11], a[1], a[21]}'
+TMP="$(mktemp -d)"
+trap 'rm -rf "${TMP}"' EXIT
+go build -o "${TMP}/bench" ./hack/bench
+
+# The 100 groups of BenchmarkRender (generator/render/render_test.go), as a spec file.
+{
+  cat <<'SPEC'
+apiVersion: airkube/v1alpha1
+kind: AirflowRelease
+metadata: {name: bench, namespace: airflow}
+executor: CeleryExecutor,KubernetesExecutor
+database: {type: postgres, host: pg, name: airflow, user: airflow, passwordSecret: {name: db, key: password}}
+broker: {redis: {}}
+storage:
+  dags: {nfs: {server: nas, path: /dags}}
+  logs: {nfs: {server: nas, path: /logs}}
+taskGroups:
+SPEC
+  for i in $(seq 0 99); do
+    executor=CeleryExecutor; (( i % 2 == 0 )) || executor=KubernetesExecutor
+    echo "  - {name: g${i}, executor: ${executor}, image: registry.example.com/g${i}:1}"
+  done
+} >"${TMP}/groups-100.yaml"
+
+median() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' <<<"$1"; }
+ours="$("${TMP}/bench" "airkube render values/weather-etl.yaml" -- bin/airkube render -f values/weather-etl.yaml --out "${TMP}/out")"
+echo "${ours}"
+"${TMP}/bench" "airkube render of 100 task groups" -- bin/airkube render -f "${TMP}/groups-100.yaml" --out "${TMP}/out"
+
+PEERS="${ROOT}/../shared/peers"
+if [[ ! -d "${PEERS}/official-airflow-chart-1.19.0" || ! -f "${PEERS}/official-wx-values.args" ]]; then
+  echo "bench.sh: ${PEERS} is absent: no side-by-side figure against the official chart" >&2
+  exit 0
+fi
+helm="$(hack/tools/helm.sh | tail -n 1)"
+read -ra args <"${PEERS}/official-wx-values.args"
+theirs="$("${TMP}/bench" -n 11 "official chart 1.19.0 helm template, weather-equivalent values" -- \
+  "${helm}" template wx "${PEERS}/official-airflow-chart-1.19.0" "${args[@]}")"
+echo "${theirs}"
+awk -v a="$(median "${ours}")" -v b="$(median "${theirs}")" \
+  'BEGIN {printf "FIGURE bench airkube render takes 1/%.0f of the official chart'"'"'s helm template (%.1f ms against %.1f ms)\n", b / a, a, b}'
