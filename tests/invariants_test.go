@@ -330,6 +330,10 @@ func TestInvariantRestricted(t *testing.T) {
 					len(cs.Capabilities.Drop) != 1 || cs.Capabilities.Drop[0] != "ALL" || len(cs.Capabilities.Add) > 0 || (cs.Privileged != nil && *cs.Privileged) {
 					t.Errorf("%s: container %s is not restricted: %+v", p.name, c.Name, cs)
 				}
+				// A spec container's own context is its alone: none of airkube's containers gets it.
+				if airkubeContainers[c.Name] && cs != nil && (cs.RunAsUser != nil || cs.RunAsGroup != nil) {
+					t.Errorf("%s: airkube's container %s has a uid or gid of its own (a spec container's leaked?): %+v", p.name, c.Name, cs)
+				}
 				// The pod's runAsNonRoot holds only where no container overrides it.
 				if cs != nil && ((cs.RunAsUser != nil && *cs.RunAsUser == 0) || (cs.RunAsNonRoot != nil && !*cs.RunAsNonRoot)) {
 					t.Errorf("%s: container %s runs as root", p.name, c.Name)
@@ -341,6 +345,11 @@ func TestInvariantRestricted(t *testing.T) {
 		}
 	})
 }
+
+// airkubeContainers are the names of the containers airkube makes (the spec's have other names).
+var airkubeContainers = map[string]bool{"api-server": true, "webserver": true, "scheduler": true, "dag-processor": true,
+	"triggerer": true, "worker": true, "base": true, "wait-for-migrations": true, "migrate": true, "preflight": true,
+	"users": true, "log-retention": true, "git-sync": true, "git-sync-init": true, "auth-passwords": true, "redis": true, "statsd": true}
 
 // writableTmp is true when c mounts an emptyDir of spec at /tmp, writable.
 func writableTmp(spec corev1.PodSpec, c corev1.Container) bool {

@@ -88,11 +88,15 @@ and handed down as .y, since toYaml is most of a render's time and these repeat 
   volumeMounts:{{ .y.volumeMounts | nindent 4 }}{{ with $w.volumeMounts }}{{ toYaml . | nindent 4 }}{{ end }}
 {{- end }}
 
-{{/* A helper container of the Airflow pods (git-sync), with the restricted context. */}}
+{{/*
+Helper containers of the Airflow pods (git-sync, the spec's), with the restricted context, to which a
+container's own context adds. merge writes into its first map: the context is a copy, or a sidecar's
+uid would become every later container's.
+*/}}
 {{- define "airkube.sidecars" -}}
 {{- $a := .root.Values.airflow -}}
 {{- range $c := .containers }}
-- {{ toYaml (merge (dict "securityContext" $a.securityContext "imagePullPolicy" $a.imagePullPolicy) $c) | nindent 2 | trim }}
+- {{ toYaml (merge (dict "securityContext" (deepCopy $a.securityContext) "imagePullPolicy" $a.imagePullPolicy) $c) | nindent 2 | trim }}
 {{- end }}
 {{- end }}
 
