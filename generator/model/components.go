@@ -32,15 +32,17 @@ func (r *release) components() []Workload {
 		// Its gunicorn writes a pid file, by default into AIRFLOW_HOME, which the image owns.
 		api.Component, api.Args, health = "webserver", []string{"airflow", "webserver", "--pid", TmpDir + "/airflow-webserver.pid"}, r.basePath()+"/health"
 	}
-	api.StartupProbe = httpProbe(health, APIPort, 10, 60)
+	// /health is cheap: probed every 2 s while starting (up to 10 minutes), the pod is Ready within
+	// about 2 s of Airflow's, where a 10 s period added 5-10 s to every install, upgrade and restart.
+	api.StartupProbe = httpProbe(health, APIPort, 2, 300)
 	api.LivenessProbe = httpProbe(health, APIPort, 30, 5)
-	api.ReadinessProbe = httpProbe(health, APIPort, 10, 3)
+	api.ReadinessProbe = httpProbe(health, APIPort, 5, 6)
 	out = append(out, r.tune(api, c.APIServer))
 
 	sched := Workload{Name: r.name("scheduler"), Component: "scheduler", Args: []string{"airflow", "scheduler"},
 		Resources: resources("500m", "1Gi", "2Gi"), Replicas: ptr(int32(1)),
 		Ports:         []corev1.ContainerPort{{Name: "health", ContainerPort: SchedulerHealth}},
-		StartupProbe:  httpProbe("/health", SchedulerHealth, 10, 60),
+		StartupProbe:  httpProbe("/health", SchedulerHealth, 2, 300),
 		LivenessProbe: httpProbe("/health", SchedulerHealth, 30, 5),
 	}
 	if !r.schedulerHealthServer() {
