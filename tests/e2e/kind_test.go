@@ -101,6 +101,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 	// release needs (the stand-ins, the Secrets, the DAGs, the labelled node) comes from them and kind-up.
 	figure(t, "kind weather-etl by-hand steps (environment, Secrets, DAGs, render, helm upgrade --install --wait to ready)", runKindByHand(t))
 	assertReady(t, res)
+	printInstallBreakdown(t, name)
 	users := secretStrings(t, kindNS, "airflow-users")
 	adminPassword, viewerPassword := users["admin"], users["forecaster"]
 	secrets := secretData(t, kindNS, "weather-etl-airflow", "weather-etl-redis")
