@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,17 +104,22 @@ def keys(bucket):
 	size := s3(`print(s3.head_object(Bucket="airflow-xcom", Key="` + key + `")["ContentLength"])`)
 	t.Logf("the grid in the XCom bucket: %s, %s bytes (gzip)", key, strings.TrimSpace(size))
 
-	// Every task's log is in the log bucket, under Airflow's own path.
-	logKeys := strings.Fields(s3(`print("\n".join(keys("airflow-logs")))`))
-	for task := range tis {
-		want := "weather/dag_id=airkube_e2e_data/run_id=" + run + "/task_id=" + task + "/attempt=1.log"
-		found := false
-		for _, k := range logKeys {
-			found = found || k == want
+	// Every task's log is in the log bucket, under Airflow's own path. A task uploads its log after it
+	// reported its end (a task pod's supervisor does so as the pod ends), so the run can be over first.
+	var missing []string
+	_ = poll(2*time.Minute, func() (bool, error) {
+		logKeys := strings.Fields(s3(`print("\n".join(keys("airflow-logs")))`))
+		missing = missing[:0]
+		for task := range tis {
+			want := "weather/dag_id=airkube_e2e_data/run_id=" + run + "/task_id=" + task + "/attempt=1.log"
+			if !slices.Contains(logKeys, want) {
+				missing = append(missing, want)
+			}
 		}
-		if !found {
-			t.Errorf("no log of task %s in the bucket (want %s; bucket has %d keys)", task, want, len(logKeys))
-		}
+		return len(missing) == 0, nil
+	})
+	if len(missing) > 0 {
+		t.Errorf("task logs not in the bucket 2 minutes after the run: %v", missing)
 	}
 
 	// The pods that wrote the logs go (KubernetesExecutor pods already went with their tasks): the
