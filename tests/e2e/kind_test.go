@@ -127,7 +127,7 @@ func TestE2EKindWeatherRelease(t *testing.T) {
 		}
 	})
 
-	t.Run("every container's root filesystem is read-only, with /tmp writable", func(t *testing.T) {
+	t.Run("every container's root filesystem is read-only; Airflow's pods write to /tmp", func(t *testing.T) {
 		assertReadOnlyRoots(t, name)
 	})
 
