@@ -50,6 +50,12 @@ func (r *release) airflowCfg() string {
 		// Without users the manager still opens its file, by default in AIRFLOW_HOME, on a read-only root.
 		set("core", "simple_auth_manager_passwords_file", TmpDir+"/simple_auth_manager_passwords.json.generated")
 	}
+	if r.major == 2 {
+		// Airflow 2's defaults put these under AIRFLOW_HOME/logs, on a read-only root when the log
+		// volume is mounted elsewhere.
+		set("scheduler", "child_process_log_directory", r.Storage.Logs.MountPath+"/scheduler")
+		set("logging", "dag_processor_manager_log_location", r.Storage.Logs.MountPath+"/dag_processor_manager/dag_processor_manager.log")
+	}
 	if r.major == 2 && r.Auth.WebserverConfig == nil {
 		// The 2.x webserver copies Airflow's default FAB config to this path when nothing is there; by
 		// default that is AIRFLOW_HOME, on a read-only root. auth.webserverConfig's env replaces it.

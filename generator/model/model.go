@@ -115,7 +115,7 @@ func Build(r *v1alpha1.AirflowRelease) *Values {
 		closed = append(closed, "task")
 	}
 	v.NetworkPolicies = rel.networkPolicies(v.Workloads, closed)
-	readOnlyRoot(v)
+	readOnlyRoot(v, rel.Storage.Logs.MountPath)
 	return v
 }
 

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -21,8 +23,8 @@ func tmpMount() corev1.VolumeMount { return corev1.VolumeMount{Name: "tmp", Moun
 // readOnlyRoot gives every pod of the Airflow image a TmpDir emptyDir, mounted in each of its
 // containers, the spec's init containers and sidecars too (theirs at TmpDir stays theirs). The
 // containers' read-only root comes with the restricted context (restrictedContainer); the exporter's
-// and Redis' pods need no TmpDir.
-func readOnlyRoot(v *Values) {
+// and Redis' pods need no TmpDir. Jobs without the log volume get an emptyDir at the log folder (logs).
+func readOnlyRoot(v *Values, logs string) {
 	v.Airflow.Volumes = append(v.Airflow.Volumes, tmpVolume())
 	v.Airflow.VolumeMounts = append(v.Airflow.VolumeMounts, tmpMount())
 	v.Airflow.InitContainers = withTmp(v.Airflow.InitContainers)
@@ -45,6 +47,12 @@ func readOnlyRoot(v *Values) {
 	for _, j := range jobs {
 		j.Volumes = append(j.Volumes, tmpVolume())
 		j.VolumeMounts = append(j.VolumeMounts, tmpMount())
+		if !slices.ContainsFunc(j.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == logs }) {
+			// Airflow 2 sets up its file log handlers at import, creating their folders under the log
+			// folder: a Job without the log volume gets an empty one there.
+			j.Volumes = append(j.Volumes, corev1.Volume{Name: "job-logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+			j.VolumeMounts = append(j.VolumeMounts, corev1.VolumeMount{Name: "job-logs", MountPath: logs})
+		}
 	}
 }
 

@@ -40,6 +40,8 @@ var Managed = map[string]string{
 	"core.simple_auth_manager_passwords_file":            "auth.users (built from their Secrets at start)",
 	"core.simple_auth_manager_all_admins":                "auth.insecureEveryoneIsAdmin",
 	"webserver.config_file":                              "auth.webserverConfig",
+	"scheduler.child_process_log_directory":              "storage.logs.mountPath (2.x: under the log volume, the root being read-only)",
+	"logging.dag_processor_manager_log_location":         "storage.logs.mountPath (2.x: under the log volume, the root being read-only)",
 	"fab.config_file":                                    "auth.webserverConfig",
 	"core.auth_manager":                                  "auth.manager",
 	"api.base_url":                                       "ui.baseURL",
