@@ -63,11 +63,7 @@ func withTmp(cs []corev1.Container) []corev1.Container {
 	}
 	out := make([]corev1.Container, len(cs))
 	for i, c := range cs {
-		has := false
-		for _, m := range c.VolumeMounts {
-			has = has || m.MountPath == TmpDir
-		}
-		if !has {
+		if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == TmpDir }) {
 			c.VolumeMounts = append(append([]corev1.VolumeMount{}, c.VolumeMounts...), tmpMount())
 		}
 		out[i] = c

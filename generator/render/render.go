@@ -220,11 +220,10 @@ func Template(files map[string][]byte, name, namespace string) ([]byte, error) {
 func templateChart(ch *chart.Chart, name, namespace string) ([]byte, string, error) {
 	vals := chartutil.Values(ch.Values)
 	caps := chartutil.DefaultCapabilities.Copy()
-	// The schema is checked by Helm at install and by the lint tests; checking the values
-	// airkube itself just made would double the render time.
 	// What chartutil.ToRenderValues makes, without its deep copy of the values into themselves (a
 	// tenth of a render): there are no user values or subcharts to coalesce. As Helm's coalescing
-	// does, a top-level null drops its key.
+	// does, a top-level null drops its key. The schema is checked by Helm at install and by the lint
+	// tests; checking the values airkube itself just made would double the render time.
 	dropNulls(vals)
 	top := chartutil.Values{"Chart": ch.Metadata, "Capabilities": caps, "Values": vals, "Release": map[string]any{
 		"Name": name, "Namespace": namespace, "IsUpgrade": false, "IsInstall": true, "Revision": 1, "Service": "airkube"}}

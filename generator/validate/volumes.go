@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 	"net/url"
+	pathpkg "path"
 	"regexp"
 	"slices"
 	"sort"
@@ -46,6 +47,8 @@ func (c *checker) dataVolumes(r *v1alpha1.AirflowRelease) {
 		switch {
 		case !strings.HasPrefix(mp, "/") || strings.HasPrefix(mp, "/opt/airkube"):
 			c.errorf(path+".mountPath", "%q must be an absolute path outside /opt/airkube", mp)
+		case pathpkg.Clean(mp) == "/tmp":
+			c.errorf(path+".mountPath", "%q is every Airflow container's writable emptyDir (the root is read-only); mount data volumes elsewhere, e.g. /data/%s", mp, v.Name)
 		case nested(mp, s.DAGs.MountPath):
 			c.errorf(path+".mountPath", "%q overlaps the DAGs at %s; mount data volumes elsewhere", mp, s.DAGs.MountPath)
 		case nested(mp, s.Logs.MountPath):
@@ -140,6 +143,8 @@ func (c *checker) storage(r *v1alpha1.AirflowRelease, major uint64) {
 	for path, p := range map[string]string{"storage.dags.mountPath": d.MountPath, "storage.logs.mountPath": l.MountPath} {
 		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "/opt/airkube") {
 			c.errorf(path, "%q must be an absolute path outside /opt/airkube", p)
+		} else if pathpkg.Clean(p) == "/tmp" {
+			c.errorf(path, "%q is every Airflow container's writable emptyDir (the root is read-only); choose another folder", p)
 		}
 	}
 	if d.MountPath == l.MountPath {
