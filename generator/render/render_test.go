@@ -15,31 +15,13 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/airkube/airkube/generator/load"
+	"github.com/airkube/airkube/internal/benchspec"
 	"github.com/airkube/airkube/internal/golden"
 )
 
-// specWithGroups is a Celery+Kubernetes release with n task groups, alternating executors.
+// specWithGroups is benchspec.Groups(n), the release make bench also renders.
 func specWithGroups(n int) load.Input {
-	var b strings.Builder
-	b.WriteString(`apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {name: bench, namespace: airflow}
-executor: CeleryExecutor,KubernetesExecutor
-database: {type: postgres, host: pg, name: airflow, user: airflow, passwordSecret: {name: db, key: password}}
-broker: {redis: {}}
-storage:
-  dags: {nfs: {server: nas, path: /dags}}
-  logs: {nfs: {server: nas, path: /logs}}
-taskGroups:
-`)
-	for i := 0; i < n; i++ {
-		executor := "CeleryExecutor"
-		if i%2 == 1 {
-			executor = "KubernetesExecutor"
-		}
-		fmt.Fprintf(&b, "  - {name: g%d, executor: %s, image: registry.example.com/g%d:1}\n", i, executor, i)
-	}
-	return load.Input{Name: "bench.yaml", Data: []byte(b.String())}
+	return load.Input{Name: "bench.yaml", Data: benchspec.Groups(n)}
 }
 
 // BenchmarkRender measures a whole render (load, validate, model, Helm engine) by the

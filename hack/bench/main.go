@@ -3,6 +3,7 @@
 // figures:
 //
 //	go run ./hack/bench [-n RUNS] LABEL -- COMMAND [ARG...]
+//	go run ./hack/bench -spec-groups N    (prints the N-group spec of BenchmarkRender)
 package main
 
 import (
@@ -14,11 +15,18 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"github.com/airkube/airkube/internal/benchspec"
 )
 
 func main() {
 	runs := flag.Int("n", 21, "runs")
+	groups := flag.Int("spec-groups", 0, "print the spec of BenchmarkRender with this many task groups, and exit")
 	flag.Parse()
+	if *groups > 0 {
+		os.Stdout.Write(benchspec.Groups(*groups))
+		return
+	}
 	args := flag.Args()
 	if len(args) < 3 || args[1] != "--" {
 		fmt.Fprintln(os.Stderr, "usage: bench [-n RUNS] LABEL -- COMMAND [ARG...]")

@@ -15,25 +15,8 @@ trap 'rm -rf "${TMP}"' EXIT
 go build -o "${TMP}/airkube" ./generator/cmd/airkube
 go build -o "${TMP}/bench" ./hack/bench
 
-# The 100 groups of BenchmarkRender (generator/render/render_test.go), as a spec file.
-{
-  cat <<'SPEC'
-apiVersion: airkube/v1alpha1
-kind: AirflowRelease
-metadata: {name: bench, namespace: airflow}
-executor: CeleryExecutor,KubernetesExecutor
-database: {type: postgres, host: pg, name: airflow, user: airflow, passwordSecret: {name: db, key: password}}
-broker: {redis: {}}
-storage:
-  dags: {nfs: {server: nas, path: /dags}}
-  logs: {nfs: {server: nas, path: /logs}}
-taskGroups:
-SPEC
-  for i in $(seq 0 99); do
-    executor=CeleryExecutor; (( i % 2 == 0 )) || executor=KubernetesExecutor
-    echo "  - {name: g${i}, executor: ${executor}, image: registry.example.com/g${i}:1}"
-  done
-} >"${TMP}/groups-100.yaml"
+# The 100 groups of BenchmarkRender, as a spec file.
+"${TMP}/bench" -spec-groups 100 >"${TMP}/groups-100.yaml"
 
 median() { sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' <<<"$1"; }
 ours="$("${TMP}/bench" "airkube render values/weather-etl.yaml" -- "${TMP}/airkube" render -f values/weather-etl.yaml --out "${TMP}/out")"
