@@ -348,7 +348,7 @@ func TestInvariantRestricted(t *testing.T) {
 
 // airkubeContainers are the names of the containers airkube makes (the spec's have other names).
 var airkubeContainers = map[string]bool{"api-server": true, "webserver": true, "scheduler": true, "dag-processor": true,
-	"triggerer": true, "worker": true, "base": true, "wait-for-migrations": true, "migrate": true, "preflight": true,
+	"triggerer": true, "worker": true, "base": true, "wait-for-migrations": true, "migrate": true,
 	"users": true, "log-retention": true, "git-sync": true, "git-sync-init": true, "auth-passwords": true, "redis": true, "statsd": true}
 
 // writableTmp is true when c mounts an emptyDir of spec at /tmp, writable.

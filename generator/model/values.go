@@ -108,12 +108,10 @@ type RedisURL struct {
 // Migration is the Job running `airflow db migrate`. Name carries a hash of the Airflow
 // version and image (a new version re-runs migrations even on the same image) and the
 // chart appends a hash of the pod spec: a changed Job is a new Job, never an edit of an
-// immutable one. Its preflight runs first, in an init container of the same image.
+// immutable one. Its one container runs airkube_preflight.py, which refuses a downgrade and XCom values
+// the migration would fail on or rewrite before the schema is touched, then `airflow db migrate`.
 type Migration struct {
 	JobPod
-	// Preflight is the init container's command: airkube_preflight.py, which refuses a downgrade and
-	// XCom values the migration would fail on or rewrite, before the schema is touched.
-	Preflight []string `json:"preflight"`
 	// ActiveDeadlineSeconds bounds the Job (database.migration.timeout); BackoffLimit is its retries.
 	ActiveDeadlineSeconds int64 `json:"activeDeadlineSeconds"`
 	BackoffLimit          int32 `json:"backoffLimit"`

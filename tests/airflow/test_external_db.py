@@ -2,7 +2,7 @@
 
 A spec pointing at the tests' Postgres (127.0.0.1, its port, role airflow whose password holds
 `@ : / % # ? &`) is rendered; then, each with the env and files of the container that runs it in
-the cluster: the migration Job's preflight and `airflow db migrate`, the wait-for-migrations init container's
+the cluster: the migration Job (its preflight, then `airflow db migrate`, in one process), the wait-for-migrations init container's
 exact args (`airflow db check-migrations ...`), and `airflow db check` in the scheduler. For
 `passwordSecret` the Secret holds the raw password (db_uri.py URL-encodes it); for
 `connectionSecret` it holds a properly URL-encoded URI.
@@ -63,11 +63,10 @@ def test_migrate_and_check(version, form, services, tmp_path):
         assert p.returncode == 0, f"{c} {argv} failed (rc {p.returncode}):\n{p.stdout[-2000:]}\n{p.stderr[-4000:]}"
         return p
 
-    migrate = next(x for x in containers if x.component == "migrate" and not x.init)
-    assert migrate.container["args"] == ["airflow", "db", "migrate"]
-    p = run_in("migrate", init=True)  # the preflight first: a new database has nothing to check
+    migrate = [x for x in containers if x.component == "migrate"]
+    assert [(x.init, x.container["args"]) for x in migrate] == [(False, ["python", "/opt/airkube/python/airkube_preflight.py", "--migrate"])], migrate
+    p = run_in("migrate")  # the preflight first (a new database has nothing to check), then `airflow db migrate`
     assert "a new database" in p.stdout, p.stdout + p.stderr
-    run_in("migrate")
     p = run_in("scheduler", init=True)  # wait-for-migrations: returns once the schema is current
     assert "check-migrations" in " ".join(next(x for x in containers if x.component == "scheduler" and x.init).container["args"])
     p = run_in("scheduler", ["airflow", "db", "check"])

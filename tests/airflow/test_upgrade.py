@@ -60,7 +60,7 @@ print("seeded")
 
 
 class Release:
-    """The migration Job of one spec: its preflight and migrate containers, run as rendered."""
+    """The migration Job of one spec: its one container (the preflight, then `airflow db migrate`), run as rendered."""
 
     def __init__(self, services, tmp_path, db, version, migration=""):
         self.services, self.version = services, version
@@ -70,8 +70,8 @@ class Release:
         self.objs = podenv.render(spec, out=self.root / "render")
         self.secrets, self.cms = podenv.test_inputs(self.objs, db_password=services.pg_password)
         job = [c for c in podenv.airflow_containers(self.objs, init=True) if c.component == "migrate"]
-        self.preflight_c = next(c for c in job if c.init and c.name == "preflight")
-        self.migrate_c = next(c for c in job if not c.init)
+        assert [c.init for c in job] == [False], f"the migration Job has one container: {job}"
+        self.migrate_c = job[0]
         self.scheduler_c = podenv.container(self.objs, "scheduler")
 
     def run(self, c, argv=None):
@@ -79,12 +79,14 @@ class Release:
         env = podenv.materialize(self.objs, c, self.secrets, root, configmaps=self.cms)
         return podenv.run(env, root, argv or c.container["args"], venv=podenv.venv_for(self.version), timeout=900)
 
-    def preflight(self):
-        return self.run(self.preflight_c)
+    def job(self):
+        """The Job's container as rendered: the preflight, and the migration when it passes."""
+        return self.run(self.migrate_c)
 
     def migrate(self):
-        p = self.run(self.migrate_c)
-        assert p.returncode == 0, f"airflow db migrate on {self.version} failed:\n{p.stdout[-2000:]}\n{p.stderr[-4000:]}"
+        p = self.job()
+        assert p.returncode == 0, f"the migration Job on {self.version} failed:\n{p.stdout[-2000:]}\n{p.stderr[-4000:]}"
+        return p
 
 
 def revision(services, db):
@@ -94,10 +96,9 @@ def revision(services, db):
 def test_preflight_guards_the_3x_migration(services, tmp_path):
     db = services.fresh_database("airflow_upgrade_preflight")
     old = Release(services, tmp_path, db, "2.11.2")
-    assert old.preflight_c.container["args"][:2] == ["python", "/opt/airkube/python/airkube_preflight.py"]
-    p = old.preflight()
-    assert p.returncode == 0 and "a new database" in p.stdout, p.stdout + p.stderr
-    old.migrate()
+    assert old.migrate_c.container["args"] == ["python", "/opt/airkube/python/airkube_preflight.py", "--migrate"]
+    p = old.migrate()
+    assert "a new database" in p.stdout, p.stdout + p.stderr
     p = old.run(old.scheduler_c, ["python", "-c", SEED])
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-4000:]
     # Bytes no JSON reader takes: what a custom serializer or a hand edit can leave behind.
@@ -105,7 +106,7 @@ def test_preflight_guards_the_3x_migration(services, tmp_path):
     at_211 = revision(services, db)
 
     new = Release(services, tmp_path, db, "3.3.2")
-    p = new.preflight()
+    p = new.job()
     assert p.returncode == 1, p.stdout + p.stderr
     for key, reason in {"nan": "NaN or Infinity", "nul": "U+0000", "notjson": "not UTF-8"}.items():
         line = next((x for x in p.stderr.splitlines() if f"key={key!r}" in x), "")
@@ -116,24 +117,23 @@ def test_preflight_guards_the_3x_migration(services, tmp_path):
 
     # 3.3.2's migration rewrites NaN and U+0000: the option lets them through, not the bytes.
     allow = Release(services, tmp_path, db, "3.3.2", migration="  migration: {allowXComRewrites: true}")
-    assert "--allow-xcom-rewrites" in allow.preflight_c.container["args"]
-    p = allow.preflight()
+    assert "--allow-xcom-rewrites" in allow.migrate_c.container["args"]
+    p = allow.job()
     assert p.returncode == 1 and "key='notjson'" in p.stderr, p.stdout + p.stderr
     assert "key='nan'" not in p.stderr and "key='nul'" not in p.stderr, p.stderr
 
     # 3.2.2's migration fails on NaN: the option cannot let it through.
-    p = Release(services, tmp_path, db, "3.2.2", migration="  migration: {allowXComRewrites: true}").preflight()
+    p = Release(services, tmp_path, db, "3.2.2", migration="  migration: {allowXComRewrites: true}").job()
     assert p.returncode == 1 and "key='nan'" in p.stderr and "migration fails on it" in p.stderr, p.stdout + p.stderr
 
     services.psql("DELETE FROM xcom WHERE key = 'notjson'", db=db)
-    p = allow.preflight()
-    assert p.returncode == 0 and "3 XCom values checked" in p.stdout, p.stdout + p.stderr
-    allow.migrate()
+    p = allow.migrate()
+    assert "3 XCom values checked" in p.stdout, p.stdout + p.stderr
     assert revision(services, db) != at_211
     # The migration rewrote what the preflight said it would, and kept the rest.
     values = dict(line.split("|", 1) for line in services.psql("SELECT key, value::text FROM xcom", db=db).splitlines())
     assert values == {"plain": '{"grid": [1.5, 2.5]}', "nan": '{"anomaly": null}', "nul": '"grib"'}, values
 
     # Back to 2.11 on the 3.3 database: refused before anything runs.
-    p = old.preflight()
+    p = old.job()
     assert p.returncode == 1 and "a newer Airflow migrated it" in p.stderr and "airflow db downgrade --to-version 2.11.2" in p.stderr, p.stdout + p.stderr

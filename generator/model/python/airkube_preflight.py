@@ -1,5 +1,8 @@
 """airkube's migration preflight: the migration Job runs it in the new image, before `airflow db migrate`.
 
+With --migrate, a passing preflight runs `airflow db migrate` in the same process: Airflow is imported
+once for both (2-6 s of CPU less on the install's critical path than a second process).
+
 It stops the upgrade, before the schema is touched, when:
 - the database was migrated by a newer Airflow than this image's (a downgrade: its revision is not one of
   this Airflow's migrations);
@@ -135,5 +138,17 @@ def main(argv):
     return 1
 
 
+def migrate():
+    """`airflow db migrate`, as the `airflow` command runs it, in this process."""
+    from airflow.__main__ import main as airflow
+
+    sys.argv = ["airflow", "db", "migrate"]
+    sys.stdout.flush()
+    return airflow()
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    rc = main(sys.argv[1:])
+    if rc == 0 and "--migrate" in sys.argv[1:]:
+        rc = migrate()
+    sys.exit(rc)
