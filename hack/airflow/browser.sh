@@ -14,20 +14,9 @@ CHROMIUM=/usr/bin/chromium
 DRIVER=/usr/bin/chromedriver
 CERTUTIL=/usr/bin/certutil
 
-# Another session may be running apt-get (services.sh installs PostgreSQL the same way): wait
-# for dpkg's lock instead of failing on it.
-APT=(apt-get -q -y -o DPkg::Lock::Timeout=600)
-
+# Other scripts install packages beside this one: hack/tools/apt-install.sh takes turns with them.
 install() {
-  [[ "$(id -u)" == "0" ]] || die "not root: install chromium and chromium-driver by hand (apt-get install chromium chromium-driver)"
-  log "apt-get install chromium chromium-driver libnss3-tools"
-  # The package lists may be missing or older than the archive (a fresh machine): update once
-  # and retry when the install fails.
-  if ! DEBIAN_FRONTEND=noninteractive "${APT[@]}" install --no-install-recommends chromium chromium-driver libnss3-tools >&2; then
-    log "apt-get install failed; running apt-get update and retrying"
-    "${APT[@]}" update >&2 || true
-    DEBIAN_FRONTEND=noninteractive "${APT[@]}" install --no-install-recommends chromium chromium-driver libnss3-tools >&2
-  fi
+  "$(dirname "${BASH_SOURCE[0]}")/../tools/apt-install.sh" chromium chromium-driver libnss3-tools
 }
 
 # certutil (libnss3-tools) puts a test CA in a browser's own NSS database (the kind suite's UI sign-in).

@@ -46,24 +46,10 @@ pg_bin() {
   return 1
 }
 
-# apt_install PKG...: install what is missing; `apt-get update` only when the install fails.
-# A policy-rc.d (exit 101) is put in place for the install when none exists, so Debian's
-# maintainer scripts don't start system-wide postgres/redis services we would then leak.
+# apt_install PKG...: through hack/tools/apt-install.sh (one install at a time on this machine, no
+# system-wide postgres/redis service started by Debian's maintainer scripts).
 apt_install() {
-  [[ "$(id -u)" == "0" ]] || die "not root: install $* by hand"
-  local policy=/usr/sbin/policy-rc.d added=0
-  if [[ ! -e "${policy}" ]]; then
-    printf '#!/bin/sh\nexit 101\n' >"${policy}"; chmod +x "${policy}"; added=1
-  fi
-  local rc=0
-  log "apt-get install $*"
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2; then
-    log "apt-get install failed; running apt-get update and retrying"
-    apt-get update -q >&2 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >&2 || rc=$?
-  fi
-  [[ "${added}" == "1" ]] && rm -f "${policy}"
-  return "${rc}"
+  "$(dirname "${BASH_SOURCE[0]}")/../tools/apt-install.sh" "$@"
 }
 
 ensure_packages() {

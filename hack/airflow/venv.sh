@@ -91,14 +91,7 @@ pip_freeze() {
 ensure_mysql_build_deps() {
   if pkg-config --exists mysqlclient 2>/dev/null && command -v gcc >/dev/null; then return 0; fi
   log "mysqlclient needs libmysqlclient headers, pkg-config and a C compiler: installing them with apt-get"
-  [[ "$(id -u)" == "0" ]] || die "not root: run 'apt-get install -y default-libmysqlclient-dev pkg-config build-essential'"
-  command -v apt-get >/dev/null || die "no apt-get: install libmysqlclient headers, pkg-config and gcc by hand"
-  local pkgs=(default-libmysqlclient-dev pkg-config build-essential)
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >&2; then
-    log "apt-get install failed; running apt-get update and retrying"
-    apt-get update -q >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >&2
-  fi
+  "${HERE}/../tools/apt-install.sh" --with-recommends default-libmysqlclient-dev pkg-config build-essential
   pkg-config --exists mysqlclient || die "pkg-config still cannot find mysqlclient"
 }
 

@@ -41,9 +41,9 @@ fi
 if ! command -v dockerd >/dev/null 2>&1; then
   [[ "$(id -u)" == 0 ]] || { echo "no Docker engine runs and dockerd is not installed; install Docker (or run as root to let this script apt-get docker.io)" >&2; exit 1; }
   echo "installing docker.io from Debian" >&2
-  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io jq >&2
+  "${HERE}/../tools/apt-install.sh" --with-recommends docker.io jq
 fi
-command -v jq >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq jq >&2
+command -v jq >/dev/null 2>&1 || "${HERE}/../tools/apt-install.sh" jq
 
 # Capabilities Docker's --privileged asks for that this machine's bounding set lacks.
 bnd=$((16#$(awk '/^CapBnd/ {print $2}' /proc/self/status)))

@@ -32,7 +32,7 @@ hash="$({ echo "${RECIPE} ${SUITE} ${packages}"; printf '%s\n' "${changes[@]+"${
 image="airkube.local/${name}:${hash}"
 if docker image inspect "${image}" >/dev/null 2>&1; then echo "${image}"; exit 0; fi
 
-command -v debootstrap >/dev/null 2>&1 || { apt-get update -qq >&2; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2; }
+command -v debootstrap >/dev/null 2>&1 || "${HERE}/../tools/apt-install.sh" --with-recommends debootstrap
 mkdir -p "${CACHE}/rootfs"
 exec 8>"${CACHE}/rootfs/.lock"; flock 8   # one debootstrap/chroot build at a time
 
