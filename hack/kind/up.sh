@@ -16,7 +16,9 @@ kindctl() { (cd hack/kind && go run . "$@"); }
 
 hack/kind/engine.sh
 start=${SECONDS}
-eval "$(hack/kind/images.sh | grep -E '^[A-Z0-9_]+=')"
+# Captured first: a failed build must end kind-up here (a failure inside eval's own substitution did not).
+built="$(hack/kind/images.sh)"
+eval "$(grep -E '^[A-Z0-9_]+=' <<<"${built}")"
 echo "FIGURE application images (build or cache check): $((SECONDS - start)) s" >&2
 # The stable names overlays/kind and overlays/kind/environment.yaml use, for each image images.sh built.
 declare -A stable=([AIRFLOW_3_3_2]=airkube.local/airflow:3.3.2 [AIRFLOW_2_11_2]=airkube.local/airflow:2.11.2
@@ -29,7 +31,8 @@ for key in "${!stable[@]}"; do docker tag "${!key}" "${stable[${key}]}"; done
 # KEDA's operator and metrics API server, built from its Go module (hack/kind/keda.sh), under the names its
 # manifests get.
 start=${SECONDS}
-eval "$(hack/kind/keda.sh images | grep -E '^KEDA_[A-Z]+=')"
+built="$(hack/kind/keda.sh images)"
+eval "$(grep -E '^KEDA_[A-Z]+=' <<<"${built}")"
 stable[KEDA_OPERATOR]="${KEDA_OPERATOR}" stable[KEDA_ADAPTER]="${KEDA_ADAPTER}"
 echo "FIGURE KEDA images (build or cache check): $((SECONDS - start)) s" >&2
 # Our node image comes with the images in it (node-image.sh: a file copy per node, no load); a published
