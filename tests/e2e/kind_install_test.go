@@ -17,7 +17,8 @@ import (
 // printInstallBreakdown prints where a fresh install's time went, from the API's own timestamps (whole
 // seconds), counted from the migration Job's creation (Helm's first object): the database stand-in's
 // readiness, the migration pod's start, preflight and `airflow db migrate`, and for each component and
-// worker its wait for the migrations, its container's start and its readiness (the probes' share).
+// worker its wait for the migrations (with when it first found them missing: until then it was importing
+// Airflow), its container's start and its readiness (the probes' share).
 func printInstallBreakdown(t *testing.T, release string) {
 	t.Helper()
 	ctx := context.Background()
@@ -71,7 +72,11 @@ func printInstallBreakdown(t *testing.T, release string) {
 		var steps []string
 		for _, s := range p.Status.InitContainerStatuses {
 			from, to := running(s)
-			steps = append(steps, fmt.Sprintf("%s %s-%s", s.Name, at(from), at(to)))
+			step := fmt.Sprintf("%s %s-%s", s.Name, at(from), at(to))
+			if s.Name == "wait-for-migrations" {
+				step += " (" + firstMigrationPoll(ctx, p.Name, at) + ")"
+			}
+			steps = append(steps, step)
 		}
 		for _, s := range p.Status.ContainerStatuses {
 			from, to := running(s)
@@ -94,4 +99,25 @@ func printInstallBreakdown(t *testing.T, release string) {
 	}
 	fmt.Printf("FIGURE kind install breakdown (s from the migration Job's creation): %s; all ready %.0f s\n",
 		strings.Join(parts, "; "), last.Sub(t0).Truncate(time.Second).Seconds())
+}
+
+// firstMigrationPoll says when a wait-for-migrations container first found the migrations missing, from
+// `airflow db check-migrations`' own "Waiting for migrations" log line, which Airflow writes a second after
+// each check that found them missing (its first check comes after Airflow's import), or that it found
+// them done at its first check.
+func firstMigrationPoll(ctx context.Context, pod string, at func(metav1.Time) string) string {
+	data, err := cluster.client.CoreV1().Pods(kindNS).GetLogs(pod, &corev1.PodLogOptions{Container: "wait-for-migrations", Timestamps: true}).DoRaw(ctx)
+	if err != nil {
+		return "log: " + err.Error()
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, "Waiting for migrations") {
+			continue
+		}
+		ts, _, _ := strings.Cut(line, " ")
+		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+			return "first found them missing at " + at(metav1.NewTime(t.Add(-time.Second)))
+		}
+	}
+	return "found them done at its first check"
 }
